@@ -1,0 +1,4 @@
+package pac
+
+// installMisc defines alert and getClientVersion. (scaffold)
+func installMisc(st *evalState) {}

@@ -1,0 +1,6 @@
+package pac
+
+// scaffold
+type Result []string
+
+func ParseResult(s string) (Result, error) { return Result{s}, nil }

@@ -1,0 +1,440 @@
+package pac
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/dop251/goja"
+	"github.com/dop251/goja/parser"
+)
+
+// A Script is a compiled PAC script. It is immutable and safe for
+// concurrent use: every evaluation runs in a JavaScript runtime of its own,
+// taken from a pool that grows with the number of concurrent callers.
+//
+// Each runtime runs the script's top level once, when it is created.
+// Global variables that the script changes during an evaluation are
+// therefore private to one runtime; a PAC script that keeps state between
+// calls (rare, and never portable across browsers) may see a different
+// state on each call.
+type Script struct {
+	prog    *goja.Program
+	name    string
+	entry   string // "FindProxyForURL" or "FindProxyForURLEx"
+	h       *host
+	timeout time.Duration
+	stack   int
+	maxRes  int
+	full    bool
+
+	mu      sync.Mutex
+	idle    []*jsRuntime
+	maxIdle int
+}
+
+// jsRuntime is one goja runtime prepared with the PAC built-ins and the
+// script's top level. It is owned by one goroutine at a time.
+type jsRuntime struct {
+	vm *goja.Runtime
+	st *evalState
+	fn goja.Callable
+
+	timer *time.Timer // interrupts vm at the deadline; armed per evaluation
+}
+
+// Compile compiles src, a PAC script, and runs its top level once to check
+// that it defines an entry point: FindProxyForURLEx when the script defines
+// it (as pacparser and Windows' WinHTTP do), otherwise FindProxyForURL.
+// opts may be nil.
+//
+// A script that cannot be parsed gives a [*SyntaxError]; one whose top
+// level throws gives a [*ScriptError]; one without an entry point gives
+// [ErrNoEntryPoint]; one larger than Options.MaxScriptSize gives
+// [ErrScriptTooLarge]. A leading byte order mark is ignored.
+func Compile(src string, opts *Options) (*Script, error) {
+	name := opts.name()
+	if len(src) > opts.maxScriptSize() {
+		return nil, fmt.Errorf("%w: %s is %d bytes, the limit is %d", ErrScriptTooLarge, name, len(src), opts.maxScriptSize())
+	}
+	src = strings.TrimPrefix(src, "\ufeff")
+	if !utf8.ValidString(src) {
+		// Firefox reads a script that is not valid UTF-8 as Latin-1; do the
+		// same rather than let invalid bytes reach the parser.
+		src = latin1ToUTF8(src)
+	}
+	prog, err := compileProgram(name, src)
+	if err != nil {
+		return nil, err
+	}
+	s := &Script{
+		prog:    prog,
+		name:    name,
+		h:       newHost(opts),
+		timeout: opts.timeout(),
+		stack:   opts.maxCallStackSize(),
+		maxRes:  opts.maxResultSize(),
+		full:    opts != nil && opts.FullURLs,
+		maxIdle: 2 * runtime.GOMAXPROCS(0),
+	}
+	rt, err := s.newRuntime(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	s.put(rt)
+	return s, nil
+}
+
+func newHost(opts *Options) *host {
+	h := &host{
+		dnsTimeout: opts.dnsTimeout(),
+		now:        opts.now(),
+		loc:        opts.location(),
+		alert:      func(string) {},
+	}
+	if opts != nil && opts.Resolver != nil {
+		h.resolver = opts.Resolver
+	} else {
+		h.resolver = newSystemResolver(h.dnsTimeout)
+	}
+	if opts != nil && opts.MyIPAddresses != nil {
+		h.myIPs = opts.MyIPAddresses
+	} else {
+		h.myIPs = newMyIPFinder(h.dnsTimeout)
+	}
+	if opts != nil && opts.Alert != nil {
+		h.alert = opts.Alert
+	}
+	return h
+}
+
+// compileProgram parses and compiles src, turning goja's errors into
+// *SyntaxError with a position.
+func compileProgram(name, src string) (*goja.Program, error) {
+	ast, err := parser.ParseFile(nil, name, src, 0, parser.WithDisableSourceMaps)
+	if err != nil {
+		var list parser.ErrorList
+		if errors.As(err, &list) && len(list) > 0 {
+			e := list[0]
+			return nil, &SyntaxError{Name: name, Line: e.Position.Line, Column: e.Position.Column, Msg: "SyntaxError: " + e.Message}
+		}
+		return nil, &SyntaxError{Name: name, Msg: "SyntaxError: " + err.Error()}
+	}
+	prog, err := goja.CompileAST(ast, false)
+	if err != nil {
+		se := &SyntaxError{Name: name, Msg: "SyntaxError: " + err.Error()}
+		var ce *goja.CompilerSyntaxError
+		if errors.As(err, &ce) {
+			se.Msg = "SyntaxError: " + ce.Message
+			if ce.File != nil {
+				p := ce.File.Position(ce.Offset)
+				se.Line, se.Column = p.Line, p.Column
+			}
+		}
+		return nil, se
+	}
+	return prog, nil
+}
+
+// newRuntime prepares a runtime: the built-ins, the script's top level
+// (bounded by the script's timeout and ctx), and its entry point.
+func (s *Script) newRuntime(ctx context.Context) (*jsRuntime, error) {
+	vm := goja.New()
+	vm.SetMaxCallStackSize(s.stack)
+	vm.SetTimeSource(s.h.now)
+	st := &evalState{vm: vm, h: s.h, ctx: context.Background()}
+	installBuiltins(st)
+	rt := &jsRuntime{vm: vm, st: st}
+	rt.timer = time.AfterFunc(time.Hour, func() { vm.Interrupt(ErrTimeout) })
+	rt.timer.Stop()
+
+	var prepErr error
+	err := rt.guard(ctx, s.timeout, func() {
+		if _, err := vm.RunProgram(s.prog); err != nil {
+			prepErr = err
+			return
+		}
+		for _, name := range [...]string{"FindProxyForURLEx", "FindProxyForURL"} {
+			if fn, ok := goja.AssertFunction(vm.Get(name)); ok {
+				rt.fn = fn
+				if s.entry == "" {
+					s.entry = name
+				}
+				return
+			}
+		}
+	})
+	if err == nil {
+		err = prepErr
+	}
+	if err != nil {
+		return nil, s.scriptError(err)
+	}
+	if rt.fn == nil {
+		return nil, ErrNoEntryPoint
+	}
+	return rt, nil
+}
+
+// guard runs f with the runtime armed to be interrupted at the deadline
+// (the sooner of timeout and ctx's deadline) or when ctx is cancelled. It
+// reports the interruption, and turns a Go panic escaping f into an error.
+// If guard returns an error the runtime must not be reused.
+func (rt *jsRuntime) guard(ctx context.Context, timeout time.Duration, f func()) (err error) {
+	if dl, ok := ctx.Deadline(); ok {
+		if d := time.Until(dl); d < timeout {
+			timeout = d
+		}
+	}
+	if timeout <= 0 {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return ErrTimeout
+	}
+	var stopCtx func() bool
+	if ctx.Done() != nil {
+		vm := rt.vm
+		stopCtx = context.AfterFunc(ctx, func() { vm.Interrupt(context.Cause(ctx)) })
+	}
+	rt.timer.Reset(timeout)
+	defer func() {
+		timerStopped := rt.timer.Stop()
+		ctxStopped := stopCtx == nil || stopCtx()
+		if r := recover(); r != nil {
+			err = fmt.Errorf("pac: internal error: %v", r)
+			return
+		}
+		if err == nil && (!timerStopped || !ctxStopped) {
+			// The interrupt fired (or is firing) just as f finished: the
+			// result stands, but the runtime may carry a pending
+			// interrupt, so it is not reused.
+			err = errInterruptRace
+		}
+	}()
+	f()
+	return nil
+}
+
+// errInterruptRace marks a runtime that finished its work but may have a
+// pending interrupt; the work's result is still valid.
+var errInterruptRace = errors.New("pac: interrupt raced with completion")
+
+func (s *Script) get(ctx context.Context) (*jsRuntime, error) {
+	s.mu.Lock()
+	if n := len(s.idle); n > 0 {
+		rt := s.idle[n-1]
+		s.idle[n-1] = nil
+		s.idle = s.idle[:n-1]
+		s.mu.Unlock()
+		return rt, nil
+	}
+	s.mu.Unlock()
+	return s.newRuntime(ctx)
+}
+
+func (s *Script) put(rt *jsRuntime) {
+	s.mu.Lock()
+	if len(s.idle) < s.maxIdle {
+		s.idle = append(s.idle, rt)
+		rt = nil
+	}
+	s.mu.Unlock()
+	if rt != nil {
+		rt.timer.Stop()
+	}
+}
+
+// Entry returns the name of the function that evaluations call:
+// "FindProxyForURLEx" or "FindProxyForURL".
+func (s *Script) Entry() string { return s.entry }
+
+// Name returns the script's name, as given in Options.Name.
+func (s *Script) Name() string { return s.name }
+
+// Eval calls the script's entry point with url and host and returns the
+// string it returned, unparsed. If host is empty it is derived from url:
+// its host name, lower-cased, without brackets or port.
+//
+// Unless Options.FullURLs is set, the URL is sanitised first, as Chromium
+// does: user information and fragment are removed from every URL, and the
+// path and query from https:// and wss:// URLs, leaving
+// "https://host:port/".
+//
+// Eval returns [ErrTimeout] when the script runs past its deadline,
+// ctx's error when ctx ends first, and a [*ScriptError] when the script
+// throws, overflows its stack, or returns something other than a string
+// (or a string longer than Options.MaxResultSize).
+func (s *Script) Eval(ctx context.Context, url, host string) (string, error) {
+	url = sanitizeURL(url, s.full)
+	if host == "" {
+		host = hostOf(url)
+	}
+	rt, err := s.get(ctx)
+	if err != nil {
+		return "", err
+	}
+	var (
+		res     goja.Value
+		callErr error
+	)
+	rt.st.begin(ctx)
+	err = rt.guard(ctx, s.timeout, func() {
+		res, callErr = rt.fn(goja.Undefined(), rt.vm.ToValue(url), rt.vm.ToValue(host))
+	})
+	rt.st.end()
+	if err == nil {
+		s.put(rt)
+	} else {
+		rt.timer.Stop()
+		if err != errInterruptRace {
+			return "", s.scriptError(err)
+		}
+	}
+	if callErr != nil {
+		return "", s.scriptError(callErr)
+	}
+	return s.result(res)
+}
+
+// FindProxyForURL evaluates the script for u and parses its answer with
+// [ParseResult]. The host passed to the script is u's host name, lower
+// case, without brackets. Entries of the answer that cannot be parsed are
+// dropped, as Chromium drops them; an answer with no valid entry means
+// DIRECT.
+func (s *Script) FindProxyForURL(ctx context.Context, u *url.URL) (Result, error) {
+	raw, err := s.Eval(ctx, u.String(), strings.ToLower(u.Hostname()))
+	if err != nil {
+		return nil, err
+	}
+	r, _ := ParseResult(raw)
+	return r, nil
+}
+
+func (s *Script) result(v goja.Value) (string, error) {
+	str, ok := v.(goja.String)
+	if !ok {
+		what := "undefined"
+		if v != nil && !goja.IsUndefined(v) {
+			what = typeName(v)
+		}
+		return "", &ScriptError{Name: s.name, Msg: fmt.Sprintf("%s() did not return a string (it returned %s)", s.entry, what)}
+	}
+	if str.Length() > s.maxRes {
+		return "", &ScriptError{Name: s.name, Msg: fmt.Sprintf("%s() returned a string of %d characters, the limit is %d", s.entry, str.Length(), s.maxRes)}
+	}
+	out := str.String()
+	for i := 0; i < len(out); i++ {
+		if out[i] >= utf8.RuneSelf {
+			return "", &ScriptError{Name: s.name, Msg: fmt.Sprintf("%s() returned a string with non-ASCII characters: %q", s.entry, out)}
+		}
+	}
+	return out, nil
+}
+
+func typeName(v goja.Value) string {
+	switch {
+	case goja.IsNull(v):
+		return "null"
+	case v.ExportType() == nil:
+		return "undefined"
+	}
+	if o, ok := v.(*goja.Object); ok {
+		if _, isFn := goja.AssertFunction(o); isFn {
+			return "a function"
+		}
+		return "an object"
+	}
+	switch v.Export().(type) {
+	case bool:
+		return "a boolean"
+	case int64, float64:
+		return "a number"
+	}
+	return "a " + v.ExportType().String()
+}
+
+// scriptError converts an error from goja into one of this package's.
+func (s *Script) scriptError(err error) error {
+	var interrupted *goja.InterruptedError
+	if errors.As(err, &interrupted) {
+		if e, ok := interrupted.Value().(error); ok {
+			return e
+		}
+		return ErrTimeout
+	}
+	var overflow *goja.StackOverflowError
+	if errors.As(err, &overflow) {
+		se := &ScriptError{Name: s.name, Msg: "RangeError: maximum call stack size exceeded"}
+		s.locate(se, overflow.Stack())
+		return se
+	}
+	var ex *goja.Exception
+	if errors.As(err, &ex) {
+		se := &ScriptError{Name: s.name, Msg: exceptionMessage(ex)}
+		s.locate(se, ex.Stack())
+		return se
+	}
+	if err == ErrTimeout || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return &ScriptError{Name: s.name, Msg: err.Error()}
+}
+
+// locate fills in se's position from the innermost stack frame that lies in
+// the script, and its stack trace.
+func (s *Script) locate(se *ScriptError, stack []goja.StackFrame) {
+	var b strings.Builder
+	for i := range stack {
+		f := &stack[i]
+		p := f.Position()
+		if p.Line == 0 {
+			continue
+		}
+		if se.Line == 0 {
+			se.Line, se.Column = p.Line, p.Column
+		}
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		fn := f.FuncName()
+		if fn == "" {
+			fn = "<top level>"
+		}
+		fmt.Fprintf(&b, "at %s (%s:%d:%d)", fn, s.name, p.Line, p.Column)
+	}
+	se.Stack = b.String()
+}
+
+func exceptionMessage(ex *goja.Exception) string {
+	v := ex.Value()
+	if v == nil {
+		return "uncaught exception"
+	}
+	if o, ok := v.(*goja.Object); ok {
+		// Error objects: "Name: message", as browsers print them.
+		name, msg := o.Get("name"), o.Get("message")
+		if name != nil && msg != nil && !goja.IsUndefined(name) {
+			if m := msg.String(); m != "" {
+				return name.String() + ": " + m
+			}
+			return name.String()
+		}
+	}
+	return "uncaught exception: " + v.String()
+}
+
+func latin1ToUTF8(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/4)
+	for i := 0; i < len(s); i++ {
+		b.WriteRune(rune(s[i]))
+	}
+	return b.String()
+}
