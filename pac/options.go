@@ -144,3 +144,14 @@ func (o *Options) location() *time.Location {
 	}
 	return o.Location
 }
+
+// SystemResolver returns the resolver that [Compile] uses when
+// Options.Resolver is nil: the system's, with timeout per lookup, IDN
+// names converted to punycode, and a small positive and negative cache.
+// It is safe for concurrent use.
+func SystemResolver(timeout time.Duration) Resolver {
+	if timeout <= 0 {
+		timeout = DefaultDNSTimeout
+	}
+	return newSystemResolver(timeout)
+}
