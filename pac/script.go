@@ -155,7 +155,7 @@ func (s *Script) newRuntime(ctx context.Context) (*jsRuntime, error) {
 	rt.timer.Stop()
 
 	var prepErr error
-	err := rt.guard(ctx, s.timeout, func() {
+	reusable, err := rt.guard(ctx, s.timeout, func() {
 		if _, err := vm.RunProgram(s.prog); err != nil {
 			prepErr = err
 			return
@@ -173,6 +173,11 @@ func (s *Script) newRuntime(ctx context.Context) (*jsRuntime, error) {
 	if err == nil {
 		err = prepErr
 	}
+	if err == nil && !reusable {
+		// The top level finished just as its deadline came: an interrupt
+		// may still be pending in the runtime, so it cannot be used.
+		err = ErrTimeout
+	}
 	if err != nil {
 		return nil, s.scriptError(err)
 	}
@@ -183,20 +188,23 @@ func (s *Script) newRuntime(ctx context.Context) (*jsRuntime, error) {
 }
 
 // guard runs f with the runtime armed to be interrupted at the deadline
-// (the sooner of timeout and ctx's deadline) or when ctx is cancelled. It
-// reports the interruption, and turns a Go panic escaping f into an error.
-// If guard returns an error the runtime must not be reused.
-func (rt *jsRuntime) guard(ctx context.Context, timeout time.Duration, f func()) (err error) {
+// (the sooner of timeout and ctx's deadline) or when ctx ends. f reports
+// an interruption through the error of the goja call it makes. guard
+// reports whether the runtime may be reused: not when an interrupt fired
+// (or was firing as f returned, and may still be pending), nor when f
+// panicked, which guard turns into err. If ctx has already ended or the
+// deadline has passed, f is not run and err says why.
+func (rt *jsRuntime) guard(ctx context.Context, timeout time.Duration, f func()) (reusable bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return true, err
+	}
 	if dl, ok := ctx.Deadline(); ok {
 		if d := time.Until(dl); d < timeout {
 			timeout = d
 		}
 	}
 	if timeout <= 0 {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return ErrTimeout
+		return true, ErrTimeout
 	}
 	var stopCtx func() bool
 	if ctx.Done() != nil {
@@ -207,24 +215,15 @@ func (rt *jsRuntime) guard(ctx context.Context, timeout time.Duration, f func())
 	defer func() {
 		timerStopped := rt.timer.Stop()
 		ctxStopped := stopCtx == nil || stopCtx()
+		reusable = timerStopped && ctxStopped
 		if r := recover(); r != nil {
+			reusable = false
 			err = fmt.Errorf("pac: internal error: %v", r)
-			return
-		}
-		if err == nil && (!timerStopped || !ctxStopped) {
-			// The interrupt fired (or is firing) just as f finished: the
-			// result stands, but the runtime may carry a pending
-			// interrupt, so it is not reused.
-			err = errInterruptRace
 		}
 	}()
 	f()
-	return nil
+	return true, nil
 }
-
-// errInterruptRace marks a runtime that finished its work but may have a
-// pending interrupt; the work's result is still valid.
-var errInterruptRace = errors.New("pac: interrupt raced with completion")
 
 func (s *Script) get(ctx context.Context) (*jsRuntime, error) {
 	s.mu.Lock()
@@ -285,17 +284,17 @@ func (s *Script) Eval(ctx context.Context, url, host string) (string, error) {
 		callErr error
 	)
 	rt.st.begin(ctx)
-	err = rt.guard(ctx, s.timeout, func() {
+	reusable, err := rt.guard(ctx, s.timeout, func() {
 		res, callErr = rt.fn(goja.Undefined(), rt.vm.ToValue(url), rt.vm.ToValue(host))
 	})
 	rt.st.end()
-	if err == nil {
+	if reusable {
 		s.put(rt)
 	} else {
 		rt.timer.Stop()
-		if err != errInterruptRace {
-			return "", s.scriptError(err)
-		}
+	}
+	if err != nil {
+		return "", err
 	}
 	if callErr != nil {
 		return "", s.scriptError(callErr)

@@ -1,0 +1,44 @@
+# pacd's build and test entry points. `make test` is the one command that
+# runs the whole test suite; .ci/run calls exactly it.
+
+GO ?= go
+FUZZTIME ?= 10s
+
+.PHONY: all build test check unit corpus fuzz bench deps corpus-gen
+
+all: build
+
+build:
+	$(GO) build -trimpath -o bin/pacd ./cmd/pacd
+
+# deps installs everything the tests need on a fresh Debian machine.
+deps:
+	./scripts/install-deps.sh
+
+# test runs every check: formatting, vet, the PAC corpus through the CLI,
+# short fuzzing runs, and the unit and integration tests with the race
+# detector (last, so that its summary closes the output).
+test: deps check corpus fuzz unit
+
+check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) mod verify
+
+corpus:
+	$(GO) run ./cmd/pacd test testdata/pac
+
+fuzz:
+	$(GO) test -run='^$$' -fuzz='^FuzzParseResult$$' -fuzztime=$(FUZZTIME) ./pac
+	$(GO) test -run='^$$' -fuzz='^FuzzShExpMatch$$' -fuzztime=$(FUZZTIME) ./pac
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./pac
+
+# corpus-gen rewrites the generated corporate PAC and its expectations.
+corpus-gen:
+	$(GO) run ./internal/gencorpus -o testdata/pac
