@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const testPAC = `function FindProxyForURL(url, host) {
+  if (host == "direct.example") return "DIRECT";
+  if (host == "bad") return 42;
+  if (host == "junk") return "JUNK; PROXY ok:1";
+  if (url.indexOf("/secret") >= 0) return "PROXY leaked:1";
+  if (host == "me") return myIpAddress();
+  if (host == "when") return new Date().toISOString();
+  return "PROXY p.example:8080; DIRECT";
+}
+`
+
+// runPacd runs the command line in-process and returns its exit code and
+// output.
+func runPacd(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestEval(t *testing.T) {
+	dir := t.TempDir()
+	pacFile := writeFile(t, dir, "proxy.pac", testPAC)
+	urls := writeFile(t, dir, "urls.txt", "# a comment\nhttp://direct.example/\n\nhttps://x.example/secret\n")
+	tests := []struct {
+		name     string
+		stdin    string
+		args     []string
+		code     int
+		stdout   string
+		inStderr string
+	}{
+		{"url", "", []string{"eval", "-p", pacFile, "-u", "http://direct.example/"}, 0, "DIRECT\n", ""},
+		{"default", "", []string{"eval", "-p", pacFile, "-u", "http://other.example/"}, 0, "PROXY p.example:8080; DIRECT\n", ""},
+		{"host flag", "", []string{"eval", "-p", pacFile, "-u", "http://x/", "-h", "direct.example"}, 0, "DIRECT\n", ""},
+		{"https stripped", "", []string{"eval", "-p", pacFile, "-u", "https://x.example/secret"}, 0, "PROXY p.example:8080; DIRECT\n", ""},
+		{"full urls", "", []string{"eval", "-p", pacFile, "-u", "https://x.example/secret", "--full-urls"}, 0, "PROXY leaked:1\n", ""},
+		{"stdin", testPAC, []string{"eval", "-p", "-", "-u", "http://direct.example/"}, 0, "DIRECT\n", ""},
+		{"client", "", []string{"eval", "-p", pacFile, "-c", "10.1.2.3", "-u", "http://me/"}, 0, "10.1.2.3\n", ""},
+		{"now", "", []string{"eval", "-p", pacFile, "--now", "2026-03-04T05:06:07Z", "-u", "http://when/"}, 0, "2026-03-04T05:06:07.000Z\n", ""},
+		{"list", "", []string{"eval", "-p", pacFile, "-f", urls}, 0, "# a comment\nhttp://direct.example/ : DIRECT\nhttps://x.example/secret : PROXY p.example:8080; DIRECT\n", ""},
+		{"args", "", []string{"eval", "-p", pacFile, "http://direct.example/", "http://a/"}, 0, "http://direct.example/ : DIRECT\nhttp://a/ : PROXY p.example:8080; DIRECT\n", ""},
+		{"json", "", []string{"eval", "-p", pacFile, "--json", "-u", "http://junk/"}, 0,
+			`{"url":"http://junk/","result":"JUNK; PROXY ok:1","proxies":[{"type":"PROXY","host":"ok","port":1}],"warnings":["pac: ParseResult(\"JUNK; PROXY ok:1\"): dropped \"JUNK\" (unknown type \"JUNK\")"]}` + "\n", ""},
+		{"warning", "", []string{"eval", "-p", pacFile, "-u", "http://junk/"}, 0, "JUNK; PROXY ok:1\n", `warning: http://junk/: pac: ParseResult("JUNK; PROXY ok:1"): dropped "JUNK"`},
+		{"script error", "", []string{"eval", "-p", pacFile, "-u", "http://bad/"}, 1, "", "proxy.pac: FindProxyForURL() did not return a string (it returned a number)"},
+		{"trace", "", []string{"eval", "-p", pacFile, "--trace", "-c", "10.0.0.1", "-u", "http://me/"}, 0, "10.0.0.1\n", `trace:   myIpAddress() = "10.0.0.1"`},
+		{"no pac", "", []string{"eval", "-u", "http://a/"}, 2, "", "no PAC file"},
+		{"no url", "", []string{"eval", "-p", pacFile}, 2, "", "no URL"},
+		{"two inputs", "", []string{"eval", "-p", pacFile, "-u", "http://a/", "-f", urls}, 2, "", "only one of"},
+		{"bad flag", "", []string{"eval", "--nope"}, 2, "", "flag provided but not defined: -nope"},
+		{"bad now", "", []string{"eval", "-p", pacFile, "--now", "yesterday", "-u", "http://a/"}, 2, "", "--now"},
+		{"bad resolve", "", []string{"eval", "-p", pacFile, "--resolve", "nohost", "-u", "http://a/"}, 2, "", "for flag -resolve"},
+		{"missing file", "", []string{"eval", "-p", filepath.Join(dir, "nope.pac"), "-u", "http://a/"}, 1, "", "no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runPacd(t, tt.stdin, tt.args...)
+			if code != tt.code || stdout != tt.stdout || !strings.Contains(stderr, tt.inStderr) {
+				t.Errorf("pacd %s\n exit %d, want %d\n stdout %q\n want   %q\n stderr %q, want it to contain %q",
+					strings.Join(tt.args, " "), code, tt.code, stdout, tt.stdout, stderr, tt.inStderr)
+			}
+		})
+	}
+}
+
+func TestEvalCompileError(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "broken.pac", "function FindProxyForURL(u, h) {\n  return 'DIRECT' +;\n}\n")
+	code, _, stderr := runPacd(t, "", "eval", "-p", p, "-u", "http://a/")
+	if code != 1 || !strings.HasPrefix(stderr, p+":2:") || !strings.Contains(stderr, "SyntaxError") {
+		t.Errorf("exit %d, stderr %q; want 1 and %s:2:COL: SyntaxError", code, stderr, p)
+	}
+}
+
+func TestTestCommand(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "good.pac", testPAC)
+	writeFile(t, dir, "good.pactest", "# ok\nhttp://direct.example/ => DIRECT\nhttp://a/ => PROXY p.example:8080; DIRECT\nhttp://bad/ => error: did not return a string\n")
+	code, stdout, _ := runPacd(t, "", "test", dir)
+	if code != 0 || stdout != "3 passed, 0 failed\n" {
+		t.Errorf("pacd test (passing): exit %d, stdout %q", code, stdout)
+	}
+
+	writeFile(t, dir, "bad.pac", testPAC)
+	writeFile(t, dir, "bad.pactest", "http://direct.example/ => PROXY wrong:1\nhttp://a/ => PROXY p.example:8080; DIRECT\n")
+	code, stdout, _ = runPacd(t, "", "test", dir)
+	want := filepath.Join(dir, "bad.pactest") + `:1: FAIL: http://direct.example/: want "PROXY wrong:1", got "DIRECT"` + "\n4 passed, 1 failed\n"
+	if code != 1 || stdout != want {
+		t.Errorf("pacd test (failing): exit %d, stdout\n%s\nwant\n%s", code, stdout, want)
+	}
+
+	code, _, stderr := runPacd(t, "", "test")
+	if code != 2 || !strings.Contains(stderr, "no PATH") {
+		t.Errorf("pacd test without paths: exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"--help"}, {"help", "eval"}, {"eval", "--help"}, {"test", "-h"}} {
+		code, stdout, _ := runPacd(t, "", args...)
+		if code != 0 || !strings.Contains(stdout, "usage") && !strings.Contains(stdout, "Usage") {
+			t.Errorf("pacd %v: exit %d, stdout %q", args, code, stdout)
+		}
+	}
+	if code, _, stderr := runPacd(t, ""); code != 2 || !strings.Contains(stderr, "Usage") {
+		t.Errorf("pacd: exit %d, stderr %q", code, stderr)
+	}
+	if code, _, stderr := runPacd(t, "", "frobnicate"); code != 2 || !strings.Contains(stderr, "unknown command") {
+		t.Errorf("pacd frobnicate: exit %d, stderr %q", code, stderr)
+	}
+	if code, stdout, _ := runPacd(t, "", "version"); code != 0 || !strings.HasPrefix(stdout, "pacd ") {
+		t.Errorf("pacd version: exit %d, stdout %q", code, stdout)
+	}
+}
