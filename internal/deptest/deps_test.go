@@ -1,0 +1,55 @@
+// Package deptest checks the dependency rules between pacd's packages
+// (see RATIONALE.md): which package may import what. It has no code of
+// its own, only this test.
+package deptest
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// rules lists, per package, import paths (or prefixes ending in "/")
+// that must not appear among its dependencies.
+var rules = map[string][]string{
+	// pac is a leaf: it builds for WebAssembly and knows nothing of HTTP
+	// clients, the resolver or the WebAssembly host.
+	"github.com/pacd/pacd/pac": {
+		"net/http",
+		"github.com/tetratelabs/wazero",
+		"github.com/pacd/pacd/resolver",
+		"github.com/pacd/pacd/wasm",
+	},
+	"github.com/pacd/pacd/pac/pactest": {
+		"net/http",
+		"github.com/tetratelabs/wazero",
+	},
+}
+
+func TestDependencies(t *testing.T) {
+	for pkg, banned := range rules {
+		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v\n%s", pkg, err, out)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			for _, b := range banned {
+				if dep == b || strings.HasPrefix(dep, b+"/") {
+					t.Errorf("%s depends on %s, which it must not", pkg, dep)
+				}
+			}
+		}
+	}
+}
+
+// TestWasmBuild checks that the engine builds for both WebAssembly
+// targets that cmd/pac-wasm will use.
+func TestWasmBuild(t *testing.T) {
+	for _, goos := range []string{"wasip1", "js"} {
+		cmd := exec.Command("go", "build", "-o", "/dev/null", "github.com/pacd/pacd/pac")
+		cmd.Env = append(cmd.Environ(), "GOOS="+goos, "GOARCH=wasm")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("GOOS=%s GOARCH=wasm go build ./pac: %v\n%s", goos, err, out)
+		}
+	}
+}
