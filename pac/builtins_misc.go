@@ -8,7 +8,7 @@ func installMisc(st *evalState) {
 	// JavaScript's String() does, to Options.Alert. It returns undefined
 	// and never stops the script (pacparser 1.3.6 lacked it, and scripts
 	// that call it failed there with a ReferenceError).
-	st.define("alert", func(call goja.FunctionCall) goja.Value {
+	st.define("alert", 1, func(call goja.FunctionCall) goja.Value {
 		st.h.alert(call.Argument(0).String())
 		return goja.Undefined()
 	})
@@ -17,7 +17,7 @@ func installMisc(st *evalState) {
 	// pacparser defines it; scripts written for WinHTTP call it to decide
 	// whether the Ex functions exist.
 	version := st.vm.ToValue("1.0")
-	st.define("getClientVersion", func(goja.FunctionCall) goja.Value {
+	st.define("getClientVersion", 0, func(goja.FunctionCall) goja.Value {
 		return version
 	})
 }

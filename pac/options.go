@@ -8,8 +8,8 @@ import (
 
 // Defaults applied when the corresponding [Options] field is zero.
 const (
-	DefaultTimeout          = 1 * time.Second
-	DefaultDNSTimeout       = 2 * time.Second
+	DefaultTimeout          = 2 * time.Second
+	DefaultDNSTimeout       = 1 * time.Second
 	DefaultMaxCallStackSize = 1000
 	DefaultMaxScriptSize    = 1 << 20
 	DefaultMaxResultSize    = 64 << 10

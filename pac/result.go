@@ -1,7 +1,6 @@
 package pac
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -332,8 +331,6 @@ func splitHostPort(s string, defPort uint16) (host string, port uint16, reason s
 	return host, port, ""
 }
 
-var errNotIPv4 = errors.New("not an IPv4 address")
-
 // canonicalHost canonicalises a host name or IPv4 address the way a URL
 // parser does (WHATWG URL host parsing): lower case, international
 // names in punycode, and an IPv4 address written with hexadecimal, octal
@@ -353,8 +350,8 @@ func canonicalHost(s string) (string, bool) {
 		last = last[i+1:]
 	}
 	if looksNumeric(last) {
-		a, err := parseURLIPv4(h)
-		if err != nil {
+		a, ok := parseURLIPv4(h)
+		if !ok {
 			return "", false
 		}
 		return a.String(), true
@@ -369,76 +366,4 @@ func canonicalHost(s string) (string, bool) {
 		return "", false
 	}
 	return h, true
-}
-
-// looksNumeric reports whether a label would make a URL parser treat the
-// host as IPv4: all decimal digits, or "0x" followed by hex digits.
-func looksNumeric(label string) bool {
-	if label == "" {
-		return false
-	}
-	if len(label) >= 2 && label[0] == '0' && (label[1] == 'x' || label[1] == 'X') {
-		for i := 2; i < len(label); i++ {
-			if !isHex(label[i]) {
-				return false
-			}
-		}
-		return true
-	}
-	for i := 0; i < len(label); i++ {
-		if label[i] < '0' || label[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func isHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-}
-
-// parseURLIPv4 parses an IPv4 address in any form a URL may carry:
-// one to four parts separated by dots (an optional trailing dot is
-// allowed), each decimal, octal (leading 0) or hexadecimal (0x); the last
-// part fills the remaining bytes.
-func parseURLIPv4(s string) (netip.Addr, error) {
-	s = strings.TrimSuffix(s, ".")
-	parts := strings.Split(s, ".")
-	if len(parts) > 4 {
-		return netip.Addr{}, errNotIPv4
-	}
-	nums := make([]uint64, len(parts))
-	for i, p := range parts {
-		if p == "" {
-			return netip.Addr{}, errNotIPv4
-		}
-		base, digits := 10, p
-		switch {
-		case len(p) >= 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X'):
-			base, digits = 16, p[2:]
-			if digits == "" {
-				digits = "0"
-			}
-		case len(p) >= 2 && p[0] == '0':
-			base, digits = 8, p[1:]
-		}
-		n, err := strconv.ParseUint(digits, base, 64)
-		if err != nil || n > 0xffffffff {
-			return netip.Addr{}, errNotIPv4
-		}
-		nums[i] = n
-	}
-	var v uint64
-	for i, n := range nums[:len(nums)-1] {
-		if n > 255 {
-			return netip.Addr{}, errNotIPv4
-		}
-		v |= n << (8 * (3 - i))
-	}
-	lastN := nums[len(nums)-1]
-	if lastN >= 1<<(8*(5-len(nums))) {
-		return netip.Addr{}, errNotIPv4
-	}
-	v |= lastN
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), nil
 }

@@ -148,13 +148,18 @@ func (s *Script) newRuntime(ctx context.Context) (*jsRuntime, error) {
 	vm := goja.New()
 	vm.SetMaxCallStackSize(s.stack)
 	vm.SetTimeSource(s.h.now)
-	st := &evalState{vm: vm, h: s.h, ctx: context.Background()}
-	installBuiltins(st)
+	st := newEvalState(vm, s.h)
 	rt := &jsRuntime{vm: vm, st: st}
 	rt.timer = time.AfterFunc(time.Hour, func() { vm.Interrupt(ErrTimeout) })
 	rt.timer.Stop()
 
 	var prepErr error
+	// The top level may call built-ins (a DNS lookup, say): give them the
+	// deadline, but no trace, which belongs to the evaluation that
+	// happened to need a new runtime.
+	st.begin(ctx, s.deadline(ctx))
+	st.trace = nil
+	defer st.end()
 	reusable, err := rt.guard(ctx, s.timeout, func() {
 		if _, err := vm.RunProgram(s.prog); err != nil {
 			prepErr = err
@@ -225,6 +230,15 @@ func (rt *jsRuntime) guard(ctx context.Context, timeout time.Duration, f func())
 	return true, nil
 }
 
+// deadline returns when an evaluation starting now under ctx must end.
+func (s *Script) deadline(ctx context.Context) time.Time {
+	dl := time.Now().Add(s.timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
+		return d
+	}
+	return dl
+}
+
 func (s *Script) get(ctx context.Context) (*jsRuntime, error) {
 	s.mu.Lock()
 	if n := len(s.idle); n > 0 {
@@ -283,7 +297,7 @@ func (s *Script) Eval(ctx context.Context, url, host string) (string, error) {
 		res     goja.Value
 		callErr error
 	)
-	rt.st.begin(ctx)
+	rt.st.begin(ctx, s.deadline(ctx))
 	reusable, err := rt.guard(ctx, s.timeout, func() {
 		res, callErr = rt.fn(goja.Undefined(), rt.vm.ToValue(url), rt.vm.ToValue(host))
 	})
