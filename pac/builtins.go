@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dop251/goja"
@@ -27,15 +28,21 @@ type host struct {
 
 // evalState is the per-runtime state that PAC built-ins see. Each goja
 // runtime has exactly one, owned by whichever goroutine holds the runtime.
-// Fields that depend on the evaluation (ctx, deadline, trace, the clock
-// reading) are reset by begin before every call.
+// Fields that depend on the evaluation (ctx, trace, the clock reading) are
+// reset by begin before every call.
 type evalState struct {
 	vm *goja.Runtime
 	h  *host
 
-	ctx      context.Context
-	deadline time.Time // when the evaluation must end; zero when unknown
-	trace    func(Call)
+	ctx   context.Context
+	trace func(Call)
+
+	// The DNS lookup under way, which the evaluation's timer cancels
+	// when it interrupts the script: a native call cannot be
+	// interrupted, only made to return.
+	lookupMu     sync.Mutex
+	lookupCancel context.CancelFunc
+	aborted      bool
 
 	clock      time.Time
 	clockValid bool
@@ -62,11 +69,9 @@ func newEvalState(vm *goja.Runtime, h *host) *evalState {
 	return st
 }
 
-// begin prepares st for one evaluation under ctx, which must end by
-// deadline.
-func (st *evalState) begin(ctx context.Context, deadline time.Time) {
+// begin prepares st for one evaluation under ctx.
+func (st *evalState) begin(ctx context.Context) {
 	st.ctx = ctx
-	st.deadline = deadline
 	st.trace = traceFromContext(ctx)
 	st.clockValid = false
 }
@@ -155,19 +160,38 @@ func allIPv4(addrs []netip.Addr) bool {
 	return true
 }
 
-// resolve asks the resolver, under a deadline.
+// resolve asks the resolver, bounded by the DNS timeout and ctx, and cut
+// short if the evaluation times out meanwhile.
 func (st *evalState) resolve(network, name string) []netip.Addr {
-	dl := time.Now().Add(st.h.dnsTimeout)
-	if !st.deadline.IsZero() && st.deadline.Before(dl) {
-		dl = st.deadline
-	}
-	ctx, cancel := context.WithDeadline(st.ctx, dl)
+	ctx, cancel := context.WithTimeout(st.ctx, st.h.dnsTimeout)
 	defer cancel()
+	st.lookupMu.Lock()
+	if st.aborted {
+		st.lookupMu.Unlock()
+		return nil
+	}
+	st.lookupCancel = cancel
+	st.lookupMu.Unlock()
 	addrs, err := st.h.resolver.LookupNetIP(ctx, network, name)
+	st.lookupMu.Lock()
+	st.lookupCancel = nil
+	st.lookupMu.Unlock()
 	if err != nil {
 		return nil
 	}
 	return addrs
+}
+
+// abortLookup ends the DNS lookup under way, and any the script would
+// start after it: the evaluation has timed out. It may be called from any
+// goroutine. (A runtime that has been aborted is never reused.)
+func (st *evalState) abortLookup() {
+	st.lookupMu.Lock()
+	st.aborted = true
+	if st.lookupCancel != nil {
+		st.lookupCancel()
+	}
+	st.lookupMu.Unlock()
 }
 
 // myIPAddresses returns the machine's addresses, best first.

@@ -31,8 +31,20 @@ import (
 
 func installTime(st *evalState) {
 	gmt := st.vm.ToValue("GMT")
+	// isGMT is the browsers' test arguments[argc-1] == 'GMT', a loose
+	// equality: only a string, or an object that converts to one, can
+	// be equal to it.
 	isGMT := func(args []goja.Value) bool {
-		return len(args) > 0 && args[len(args)-1].Equals(gmt)
+		if len(args) == 0 {
+			return false
+		}
+		switch v := args[len(args)-1].(type) {
+		case goja.String:
+			return v.String() == "GMT"
+		case *goja.Object:
+			return v.Equals(gmt)
+		}
+		return false
 	}
 
 	// weekdayRange(wd1 [, wd2] [, "GMT"]) reports whether today is wd1, or

@@ -13,3 +13,7 @@ func mustURL(t testing.TB, s string) *url.URL {
 	}
 	return u
 }
+
+// corpusDir is the shared PAC corpus, testdata/pac at the repository's
+// root, as seen from this package.
+const corpusDir = "../testdata/pac"

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"sync"
 	"time"
 )
@@ -124,8 +125,10 @@ func (f *myIPFinder) search(ctx context.Context) []netip.Addr {
 			switch {
 			case !a.IsValid() || a.IsUnspecified():
 			case a.IsLoopback() || a.IsLinkLocalUnicast():
-				fallback = append(fallback, a)
-			default:
+				if !slices.Contains(fallback, a) {
+					fallback = append(fallback, a)
+				}
+			case !slices.Contains(good, a):
 				good = append(good, a)
 			}
 		}

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -37,6 +39,8 @@ type Script struct {
 	mu      sync.Mutex
 	idle    []*jsRuntime
 	maxIdle int
+
+	parsed resultCache
 }
 
 // jsRuntime is one goja runtime prepared with the PAC built-ins and the
@@ -150,14 +154,17 @@ func (s *Script) newRuntime(ctx context.Context) (*jsRuntime, error) {
 	vm.SetTimeSource(s.h.now)
 	st := newEvalState(vm, s.h)
 	rt := &jsRuntime{vm: vm, st: st}
-	rt.timer = time.AfterFunc(time.Hour, func() { vm.Interrupt(ErrTimeout) })
+	rt.timer = time.AfterFunc(time.Hour, func() {
+		vm.Interrupt(ErrTimeout)
+		st.abortLookup()
+	})
 	rt.timer.Stop()
 
 	var prepErr error
 	// The top level may call built-ins (a DNS lookup, say): give them the
 	// deadline, but no trace, which belongs to the evaluation that
 	// happened to need a new runtime.
-	st.begin(ctx, s.deadline(ctx))
+	st.begin(ctx)
 	st.trace = nil
 	defer st.end()
 	reusable, err := rt.guard(ctx, s.timeout, func() {
@@ -230,15 +237,6 @@ func (rt *jsRuntime) guard(ctx context.Context, timeout time.Duration, f func())
 	return true, nil
 }
 
-// deadline returns when an evaluation starting now under ctx must end.
-func (s *Script) deadline(ctx context.Context) time.Time {
-	dl := time.Now().Add(s.timeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
-		return d
-	}
-	return dl
-}
-
 func (s *Script) get(ctx context.Context) (*jsRuntime, error) {
 	s.mu.Lock()
 	if n := len(s.idle); n > 0 {
@@ -297,7 +295,7 @@ func (s *Script) Eval(ctx context.Context, url, host string) (string, error) {
 		res     goja.Value
 		callErr error
 	)
-	rt.st.begin(ctx, s.deadline(ctx))
+	rt.st.begin(ctx)
 	reusable, err := rt.guard(ctx, s.timeout, func() {
 		res, callErr = rt.fn(goja.Undefined(), rt.vm.ToValue(url), rt.vm.ToValue(host))
 	})
@@ -320,15 +318,46 @@ func (s *Script) Eval(ctx context.Context, url, host string) (string, error) {
 // [ParseResult]. The host passed to the script is u's host name, lower
 // case, without brackets. Entries of the answer that cannot be parsed are
 // dropped, as Chromium drops them; an answer with no valid entry means
-// DIRECT.
+// DIRECT. (Call Eval and ParseResult to see what was dropped.) The Result
+// is the caller's to keep and modify.
 func (s *Script) FindProxyForURL(ctx context.Context, u *url.URL) (Result, error) {
-	raw, err := s.Eval(ctx, u.String(), strings.ToLower(u.Hostname()))
+	var us string
+	if !s.full && u.Opaque == "" && (u.Scheme == "https" || u.Scheme == "wss") {
+		us = u.Scheme + "://" + u.Host + "/" // what sanitizeURL would leave
+	} else {
+		us = u.String()
+	}
+	raw, err := s.Eval(ctx, us, lower(u.Hostname()))
 	if err != nil {
 		return nil, err
 	}
-	r, _ := ParseResult(raw)
-	return r, nil
+	return s.parsed.parse(raw), nil
 }
+
+// resultCache remembers how the strings a script returns parse: a script
+// returns few distinct strings, and parsing one costs more than the
+// evaluation's bookkeeping.
+type resultCache struct {
+	m sync.Map // string -> Result
+	n atomic.Int32
+}
+
+func (c *resultCache) parse(raw string) Result {
+	if r, ok := c.m.Load(raw); ok {
+		return slices.Clone(r.(Result))
+	}
+	r, _ := ParseResult(raw)
+	if c.n.Load() < maxCachedResults {
+		if _, loaded := c.m.LoadOrStore(raw, slices.Clone(r)); !loaded {
+			c.n.Add(1)
+		}
+	}
+	return r
+}
+
+// maxCachedResults bounds the cache of parsed results, against a script
+// that returns a different string every time.
+const maxCachedResults = 1024
 
 func (s *Script) result(v goja.Value) (string, error) {
 	str, ok := v.(goja.String)

@@ -31,6 +31,9 @@ func sanitizeURL(u string, full bool) string {
 		auth = auth[at+1:]
 	}
 	if strings.EqualFold(scheme, "https") || strings.EqualFold(scheme, "wss") {
+		if authEnd == len(u)-1 && u[authEnd] == '/' && len(auth) == authEnd-authStart {
+			return u // already scheme://host/: no allocation
+		}
 		return scheme + "://" + auth + "/"
 	}
 	rest := u[authEnd:]
