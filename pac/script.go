@@ -309,6 +309,11 @@ func (s *Script) Eval(ctx context.Context, url, host string) (string, error) {
 		return "", err
 	}
 	if callErr != nil {
+		if !reusable && ctx.Err() == nil {
+			// The deadline passed while the script failed, for instance
+			// in a built-in that overran it: the timeout is the cause.
+			return "", ErrTimeout
+		}
 		return "", s.scriptError(callErr)
 	}
 	return s.result(res)

@@ -271,3 +271,28 @@ func TestByteOrderMarkAndLatin1(t *testing.T) {
 		t.Errorf("Latin-1 script: %q, %v", got, err)
 	}
 }
+
+// TestRegexpBacktrackingBounded checks that a regular expression with
+// catastrophic backtracking, which the interpreter cannot interrupt, ends
+// within RegexpMatchTimeout and fails the evaluation with ErrTimeout.
+func TestRegexpBacktrackingBounded(t *testing.T) {
+	const src = `function FindProxyForURL(url, host) {
+  var s = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!";
+  if (host == "shexp") return String(shExpMatch(s, "(a|aa)+\\1b"));
+  return String(/^(a|aa)+\1b$/.test(s));
+}`
+	s := mustCompile(t, src, &pac.Options{Timeout: 100 * time.Millisecond})
+	for _, host := range []string{"shexp", "regexp"} {
+		t.Run(host, func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			got, err := s.Eval(context.Background(), "http://"+host+"/", host)
+			if !errors.Is(err, pac.ErrTimeout) {
+				t.Errorf("Eval = %q, %v; want ErrTimeout", got, err)
+			}
+			if d := time.Since(start); d > pac.RegexpMatchTimeout+5*time.Second {
+				t.Errorf("Eval took %v", d)
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/dop251/goja"
 	"github.com/gobwas/glob"
@@ -169,9 +170,14 @@ func (st *evalState) regexpTest(re string, v goja.Value) bool {
 	if v == nil {
 		v = goja.Undefined()
 	}
+	start := time.Now()
 	res, err := st.re.test(rx, v)
 	if err != nil {
 		panic(err)
+	}
+	if time.Since(start) >= RegexpMatchTimeout {
+		// The match ran out of time: say so rather than answer "no match".
+		panic(st.vm.NewTypeError("shExpMatch: the regular expression " + re + " took too long to match"))
 	}
 	return res.ToBoolean()
 }
