@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pacd/pacd/pac"
+	"github.com/pacd/pacd/pac/pactest"
 )
 
 // The benchmarks of the README's performance table:
@@ -137,5 +138,33 @@ func BenchmarkParseResult(b *testing.B) {
 		if _, err := pac.ParseResult("PROXY p1.example.com:8080; PROXY p2.example.com:8080; DIRECT"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkCorporate5000Mix evaluates the 5,000-rule PAC for each URL of
+// its expectation file in turn (hits early, in the middle and late, and
+// misses), reporting the mean per URL.
+func BenchmarkCorporate5000Mix(b *testing.B) {
+	f, err := pactest.ParseFile(filepath.Join(corpusDir, "corporate-5000.pactest"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	src, err := os.ReadFile(f.PAC)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := pac.Compile(string(src), f.Options()) // the file's DNS answers and clock
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		c := f.Cases[i%len(f.Cases)]
+		if _, err := s.Eval(ctx, c.URL, c.Host); err != nil {
+			b.Fatal(err)
+		}
+		i++
 	}
 }

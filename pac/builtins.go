@@ -46,12 +46,15 @@ type evalState struct {
 
 	clock      time.Time
 	clockValid bool
+	memo       lookupMemo
 
 	vTrue, vFalse goja.Value
 	errorCtor     goja.Value // the Error constructor, as it was before the script ran
 
-	patterns map[string]*shexp // this runtime's view of h.patterns
+	patterns map[uintptr]*shexp // this runtime's view of h.patterns; see shExpMatch
 	re       regexpState
+	safeStr  string // the last string globSafe was asked about
+	safeOK   bool
 }
 
 func newEvalState(vm *goja.Runtime, h *host) *evalState {
@@ -61,7 +64,7 @@ func newEvalState(vm *goja.Runtime, h *host) *evalState {
 		ctx:      context.Background(),
 		vTrue:    vm.ToValue(true),
 		vFalse:   vm.ToValue(false),
-		patterns: make(map[string]*shexp),
+		patterns: make(map[uintptr]*shexp),
 	}
 	st.errorCtor = vm.Get("Error")
 	st.initRegexp()
@@ -74,12 +77,14 @@ func (st *evalState) begin(ctx context.Context) {
 	st.ctx = ctx
 	st.trace = traceFromContext(ctx)
 	st.clockValid = false
+	st.memo = lookupMemo{}
 }
 
 // end drops references to the finished evaluation.
 func (st *evalState) end() {
 	st.ctx = context.Background()
 	st.trace = nil
+	st.memo = lookupMemo{}
 }
 
 func (st *evalState) bool(b bool) goja.Value {
@@ -127,6 +132,9 @@ func (st *evalState) lookup(network, name string) []netip.Addr {
 		}
 		return []netip.Addr{a}
 	}
+	if st.memo.valid && st.memo.name == name && st.memo.network == network {
+		return st.memo.addrs
+	}
 	var addrs []netip.Addr
 	if c, ok := st.h.resolver.(cachedResolver); ok {
 		addrs, ok = c.lookupCached(network, name)
@@ -146,9 +154,18 @@ func (st *evalState) lookup(network, name string) []netip.Addr {
 				out = append(out, a)
 			}
 		}
-		return out
+		addrs = out
 	}
+	st.memo = lookupMemo{valid: true, network: network, name: name, addrs: addrs}
 	return addrs
+}
+
+// lookupMemo is the last answer of one evaluation: scripts ask about the
+// same host over and over (isInNet(host, ...) rule after rule).
+type lookupMemo struct {
+	valid         bool
+	network, name string
+	addrs         []netip.Addr
 }
 
 func allIPv4(addrs []netip.Addr) bool {

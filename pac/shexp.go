@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/dop251/goja"
 	"github.com/gobwas/glob"
@@ -35,8 +36,9 @@ const maxCachedPatterns = 4096
 
 // A shexp is a compiled shExpMatch pattern.
 type shexp struct {
-	glob *glob.Pattern // nil when the pattern is not a pure glob
-	re   string        // the regular expression the browsers build
+	pattern string
+	glob    *glob.Pattern // nil when the pattern is not a pure glob
+	re      string        // the regular expression the browsers build
 }
 
 // shexpCache holds the patterns a script has compiled, for all its
@@ -91,7 +93,7 @@ func compileShExp(pattern string) *shexp {
 		}
 	}
 	re.WriteByte('$')
-	p := &shexp{re: re.String()}
+	p := &shexp{pattern: pattern, re: re.String()}
 	if pure {
 		if g, err := glob.Compile(gl.String()); err == nil {
 			p.glob = g
@@ -134,21 +136,37 @@ func (st *evalState) initRegexp() {
 // shExpMatch matches v, converted to a string as RegExp.prototype.test
 // converts it, against pattern.
 func (st *evalState) shExpMatch(v goja.Value, pattern string) bool {
-	p := st.patterns[pattern]
-	if p == nil {
+	// Patterns are string constants of the script, whose bytes stay at
+	// one address: look them up by it, which spares hashing the pattern
+	// on every call. (An entry keeps its pattern alive, so an address
+	// cannot be reused for other bytes while the entry exists; the
+	// comparison below is then a pointer comparison.)
+	key := uintptr(unsafe.Pointer(unsafe.StringData(pattern)))
+	p := st.patterns[key]
+	if p == nil || p.pattern != pattern {
 		p = st.h.patterns.get(pattern)
 		if len(st.patterns) < maxCachedPatterns {
-			st.patterns[pattern] = p
+			st.patterns[key] = p
 		}
 	}
 	if p.glob != nil {
 		if s, ok := v.(goja.String); ok {
-			if str := s.String(); globSafe(str) {
+			if str := s.String(); st.globSafe(str) {
 				return p.glob.Match(str)
 			}
 		}
 	}
 	return st.regexpTest(p.re, v)
+}
+
+// globSafe is globSafe(s), remembered for the last string: a script
+// matches one host against pattern after pattern.
+func (st *evalState) globSafe(s string) bool {
+	if len(s) == len(st.safeStr) && unsafe.StringData(s) == unsafe.StringData(st.safeStr) {
+		return st.safeOK
+	}
+	st.safeStr, st.safeOK = s, globSafe(s)
+	return st.safeOK
 }
 
 // regexpTest tests v against the regular expression re, built in this

@@ -45,7 +45,7 @@ error), and 2 for a usage error.`,
 		fs.Bool("e", false, "accepted for pactester compatibility; the Microsoft extensions are always on")
 		fs.BoolVar(&o.version, "v", false, "print the version and exit")
 		fs.StringVar(&o.now, "now", "", "evaluate at this `time` (RFC 3339) instead of the current time")
-		fs.StringVar(&o.tz, "tz", "", "the time `zone` of the time functions (default: the local zone)")
+		fs.StringVar(&o.tz, "tz", "", "the time `zone` of the time functions and of the script's Date objects (default: the local zone)")
 		fs.Func("resolve", "a fixed DNS answer `HOST=IP[,IP...]`; repeatable", func(s string) error {
 			h, addrs, err := pac.ParseHostsEntry(s)
 			if err != nil {
@@ -100,6 +100,11 @@ func (o *evalFlags) run(ctx context.Context, e *env, args []string) error {
 	opts, err := o.options(e)
 	if err != nil {
 		return usagef("%v", err)
+	}
+	if opts.Location != nil {
+		// goja gives the script's Date objects the process's zone: make
+		// it the zone asked for, for the duration of the command.
+		defer setLocal(opts.Location)()
 	}
 	src, name, err := readSource(o.pacFile, e.stdin)
 	if err != nil {
@@ -311,4 +316,13 @@ func (ev *evaluator) list(ctx context.Context, path string) error {
 		return &exitError{1}
 	}
 	return nil
+}
+
+// setLocal makes loc the process's local time zone and returns a function
+// that restores the previous one. Only the command line may do this: it
+// runs one script at a time.
+func setLocal(loc *time.Location) (restore func()) {
+	old := time.Local
+	time.Local = loc
+	return func() { time.Local = old }
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const testPAC = `function FindProxyForURL(url, host) {
@@ -131,5 +132,17 @@ func TestHelp(t *testing.T) {
 	}
 	if code, stdout, _ := runPacd(t, "", "version"); code != 0 || !strings.HasPrefix(stdout, "pacd ") {
 		t.Errorf("pacd version: exit %d, stdout %q", code, stdout)
+	}
+}
+
+func TestEvalZoneAppliesToDate(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "d.pac", "function FindProxyForURL(u, h) { return String(new Date().getHours()) + ' ' + timeRange(12) }\n")
+	code, stdout, stderr := runPacd(t, "", "eval", "-p", p, "--now", "2026-07-01T10:00:00Z", "--tz", "Europe/Berlin", "-u", "http://a/")
+	if code != 0 || stdout != "12 true\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 12 true (Berlin is UTC+2 in July)", code, stdout, stderr)
+	}
+	if time.Local.String() == "Europe/Berlin" {
+		t.Errorf("eval left time.Local set to %v", time.Local)
 	}
 }

@@ -45,7 +45,9 @@ network: names resolve only as the file's "resolve:" lines say.`,
 					failed++
 					continue
 				}
+				restore := setLocal(f.Location) // for the script's Date objects
 				r := f.Run(ctx)
+				restore()
 				passed += r.Passed()
 				failed += r.Failed()
 				if r.Failure != "" {

@@ -27,6 +27,12 @@
 //
 // No file ever reaches the network: DNS answers come only from its
 // resolve lines.
+//
+// The zone applies to the PAC time functions. Date objects that a script
+// creates itself use the process's zone (time.Local), a limit of the
+// JavaScript engine; `pacd test` sets time.Local to each file's zone while
+// it runs the file, but File.Run, which may run concurrently with other
+// files, does not.
 package pactest
 
 import (
