@@ -46,9 +46,10 @@ type Script struct {
 // jsRuntime is one goja runtime prepared with the PAC built-ins and the
 // script's top level. It is owned by one goroutine at a time.
 type jsRuntime struct {
-	vm *goja.Runtime
-	st *evalState
-	fn goja.Callable
+	vm   *goja.Runtime
+	st   *evalState
+	fn   goja.Callable
+	args [2]goja.Value // the entry point's arguments during a call
 
 	timer *time.Timer // interrupts vm at the deadline; armed per evaluation
 }
@@ -160,17 +161,15 @@ func (s *Script) newRuntime(ctx context.Context) (*jsRuntime, error) {
 	})
 	rt.timer.Stop()
 
-	var prepErr error
 	// The top level may call built-ins (a DNS lookup, say): give them the
 	// deadline, but no trace, which belongs to the evaluation that
 	// happened to need a new runtime.
 	st.begin(ctx)
 	st.trace = nil
 	defer st.end()
-	reusable, err := rt.guard(ctx, s.timeout, func() {
+	_, prepErr, reusable, err := rt.guard(ctx, s.timeout, func(rt *jsRuntime) (goja.Value, error) {
 		if _, err := vm.RunProgram(s.prog); err != nil {
-			prepErr = err
-			return
+			return nil, err
 		}
 		for _, name := range [...]string{"FindProxyForURLEx", "FindProxyForURL"} {
 			if fn, ok := goja.AssertFunction(vm.Get(name)); ok {
@@ -178,9 +177,10 @@ func (s *Script) newRuntime(ctx context.Context) (*jsRuntime, error) {
 				if s.entry == "" {
 					s.entry = name
 				}
-				return
+				break
 			}
 		}
+		return nil, nil
 	})
 	if err == nil {
 		err = prepErr
@@ -200,15 +200,17 @@ func (s *Script) newRuntime(ctx context.Context) (*jsRuntime, error) {
 }
 
 // guard runs f with the runtime armed to be interrupted at the deadline
-// (the sooner of timeout and ctx's deadline) or when ctx ends. f reports
-// an interruption through the error of the goja call it makes. guard
-// reports whether the runtime may be reused: not when an interrupt fired
-// (or was firing as f returned, and may still be pending), nor when f
-// panicked, which guard turns into err. If ctx has already ended or the
-// deadline has passed, f is not run and err says why.
-func (rt *jsRuntime) guard(ctx context.Context, timeout time.Duration, f func()) (reusable bool, err error) {
+// (the sooner of timeout and ctx's deadline) or when ctx ends, and returns
+// what f returned; f reports an interruption through the error of the
+// goja call it makes. guard also reports whether the runtime may be
+// reused: not when an interrupt fired (or was firing as f returned, and
+// may still be pending), nor when f panicked, which guard turns into err.
+// If ctx has already ended or the deadline has passed, f is not run and
+// err says why. (f takes the runtime rather than closing over it so that
+// the evaluations' f, a plain function, costs no allocation.)
+func (rt *jsRuntime) guard(ctx context.Context, timeout time.Duration, f func(*jsRuntime) (goja.Value, error)) (res goja.Value, callErr error, reusable bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return true, err
+		return nil, nil, true, err
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		if d := time.Until(dl); d < timeout {
@@ -216,7 +218,7 @@ func (rt *jsRuntime) guard(ctx context.Context, timeout time.Duration, f func())
 		}
 	}
 	if timeout <= 0 {
-		return true, ErrTimeout
+		return nil, nil, true, ErrTimeout
 	}
 	var stopCtx func() bool
 	if ctx.Done() != nil {
@@ -233,8 +235,13 @@ func (rt *jsRuntime) guard(ctx context.Context, timeout time.Duration, f func())
 			err = fmt.Errorf("pac: internal error: %v", r)
 		}
 	}()
-	f()
-	return true, nil
+	res, callErr = f(rt)
+	return res, callErr, true, nil
+}
+
+// callEntry calls the script's entry point with the arguments in rt.args.
+func callEntry(rt *jsRuntime) (goja.Value, error) {
+	return rt.fn(goja.Undefined(), rt.args[:]...)
 }
 
 func (s *Script) get(ctx context.Context) (*jsRuntime, error) {
@@ -291,15 +298,11 @@ func (s *Script) Eval(ctx context.Context, url, host string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var (
-		res     goja.Value
-		callErr error
-	)
+	rt.args[0], rt.args[1] = rt.vm.ToValue(url), rt.vm.ToValue(host)
 	rt.st.begin(ctx)
-	reusable, err := rt.guard(ctx, s.timeout, func() {
-		res, callErr = rt.fn(goja.Undefined(), rt.vm.ToValue(url), rt.vm.ToValue(host))
-	})
+	res, callErr, reusable, err := rt.guard(ctx, s.timeout, callEntry)
 	rt.st.end()
+	rt.args = [2]goja.Value{}
 	if reusable {
 		s.put(rt)
 	} else {
