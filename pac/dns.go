@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/pacd/pacd/internal/hostname"
 )
 
 // The default resolver: the system's, with a timeout per lookup, a small
@@ -62,7 +64,7 @@ func (e errNotResolved) Error() string { return "pac: " + e.host + " did not res
 
 // lookupCached implements cachedResolver.
 func (r *systemResolver) lookupCached(network, host string) ([]netip.Addr, bool) {
-	k := dnsKey{network, lower(host)}
+	k := dnsKey{network, hostname.Lower(host)}
 	r.mu.Lock()
 	e, ok := r.cache[k]
 	r.mu.Unlock()
@@ -83,7 +85,7 @@ func (r *systemResolver) LookupNetIP(ctx context.Context, network, host string) 
 		}
 		return addrs, nil
 	}
-	k := dnsKey{network, lower(host)}
+	k := dnsKey{network, hostname.Lower(host)}
 	r.mu.Lock()
 	f := r.flights[k]
 	if f == nil {

@@ -14,35 +14,6 @@ import (
 	"github.com/dop251/goja"
 )
 
-func TestParseIPLiteral(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"10.1.2.3", "10.1.2.3"},
-		{"127.1", "127.0.0.1"},
-		{"0x7f.0.0.1", "127.0.0.1"},
-		{"0177.0.0.1", "127.0.0.1"},
-		{"1234", "0.0.4.210"},
-		{"0x", "0.0.0.0"},
-		{"1.2.3.4.", "1.2.3.4"},
-		{"4294967295", "255.255.255.255"},
-		{"::1", "::1"},
-		{"2001:DB8::1", "2001:db8::1"},
-		{"::ffff:1.2.3.4", "::ffff:1.2.3.4"},
-		// Not literals.
-		{"", ""}, {".", ""}, {"1..2", ""}, {"1.2.3.4.5", ""}, {"256.1.1.1", ""},
-		{"09", ""}, {"0x1g", ""}, {"4294967296", ""}, {"1.2.3.4..", ""},
-		{"[::1]", ""}, {"fe80::1%eth0", ""}, {"foopy::1", ""}, {" 1.2.3.4", ""}, {"example.com", ""},
-	}
-	for _, tt := range tests {
-		a, ok := parseIPLiteral(tt.in)
-		got := ""
-		if ok {
-			got = a.String()
-		}
-		if got != tt.want {
-			t.Errorf("parseIPLiteral(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
 
 func TestParseDottedQuad(t *testing.T) {
 	tests := []struct {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/parser"
+	"github.com/pacd/pacd/internal/hostname"
 )
 
 // A Script is a compiled PAC script. It is immutable and safe for
@@ -335,7 +336,7 @@ func (s *Script) FindProxyForURL(ctx context.Context, u *url.URL) (Result, error
 	} else {
 		us = u.String()
 	}
-	raw, err := s.Eval(ctx, us, lower(u.Hostname()))
+	raw, err := s.Eval(ctx, us, hostname.Lower(u.Hostname()))
 	if err != nil {
 		return nil, err
 	}

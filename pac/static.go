@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/pacd/pacd/internal/hostname"
 )
 
 // A StaticResolver answers DNS questions from a fixed table: host name
@@ -32,9 +34,9 @@ func (r StaticResolver) LookupNetIP(ctx context.Context, network, host string) (
 
 // lookupCached answers without blocking: a StaticResolver always knows.
 func (r StaticResolver) lookupCached(network, host string) ([]netip.Addr, bool) {
-	addrs, ok := r[lower(host)]
+	addrs, ok := r[hostname.Lower(host)]
 	if !ok && strings.HasSuffix(host, ".") {
-		addrs = r[lower(strings.TrimSuffix(host, "."))]
+		addrs = r[hostname.Lower(strings.TrimSuffix(host, "."))]
 	}
 	switch network {
 	case "ip4", "ip6":

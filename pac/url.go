@@ -3,7 +3,7 @@ package pac
 import (
 	"strings"
 
-	"golang.org/x/net/idna"
+	"github.com/pacd/pacd/internal/hostname"
 )
 
 // sanitizeURL returns the URL that FindProxyForURL sees. Unless full is
@@ -84,34 +84,5 @@ func hostOf(u string) string {
 	if j := strings.LastIndexByte(auth, ':'); j >= 0 {
 		auth = auth[:j]
 	}
-	return lower(auth)
-}
-
-// lower is strings.ToLower without an allocation for the common case of
-// a string that is already lower case ASCII.
-func lower(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'A' && c <= 'Z' || c >= 0x80 {
-			return strings.ToLower(s)
-		}
-	}
-	return s
-}
-
-// toASCIIHost converts a host name to the form DNS and proxies see: lower
-// case, international labels in punycode. ASCII names are only
-// lower-cased, without a round trip through IDNA, so that names with
-// underscores (common on intranets) survive.
-func toASCIIHost(s string) (string, error) {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		return lower(s), nil
-	}
-	return idna.Lookup.ToASCII(s)
+	return hostname.Lower(auth)
 }

@@ -24,7 +24,22 @@ var rules = map[string][]string{
 		"net/http",
 		"github.com/tetratelabs/wazero",
 	},
+	// The result grammar and host parsing are shared with the resolver,
+	// which must not pull the JavaScript engine into programs that only
+	// want environment variables and bypass lists.
+	"github.com/pacd/pacd/internal/proxylist": {
+		"github.com/dop251/goja",
+		"net/http",
+	},
+	"github.com/pacd/pacd/internal/hostname": {
+		"github.com/dop251/goja",
+		"net/http",
+	},
 }
+
+// exact lists dependencies banned as themselves only, not as prefixes of
+// the packages below them.
+var exact = map[string][]string{}
 
 func TestDependencies(t *testing.T) {
 	for pkg, banned := range rules {
