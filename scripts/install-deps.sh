@@ -12,6 +12,15 @@ fi
 
 # Debian packages the tests use. Nothing is installed when all are present.
 pkgs=(ca-certificates git make tzdata)
+# Real upstream proxies for the integration tests in internal/upstream, and
+# the tools that test helpers shell out to: htpasswd (apache2-utils) for
+# squid's password file, openssl for certificates and password hashes,
+# setpriv and unshare (util-linux) to run the daemons as nobody and to give
+# dante a private /etc/passwd, and curl for debugging by hand.
+pkgs+=(squid tinyproxy dante-server microsocks apache2-utils openssl curl util-linux)
+# The system services some of these packages start on install.
+services=(squid tinyproxy danted)
+
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -22,6 +31,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 	echo "install-deps: installing ${missing[*]}"
 	$sudo apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+	# On an ordinary host the install just started system squid (:3128),
+	# tinyproxy (:8888) and danted (:1080). The tests run their own
+	# instances on free loopback ports and never want these, so stop them
+	# and keep them from coming back at boot. Where systemd is not running
+	# (containers, where policy-rc.d usually refuses to start services)
+	# there is nothing to stop.
+	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+		$sudo systemctl disable --now "${services[@]}" 2>/dev/null || true
+	fi
 fi
 
 go mod download

@@ -37,10 +37,6 @@ var rules = map[string][]string{
 	},
 }
 
-// exact lists dependencies banned as themselves only, not as prefixes of
-// the packages below them.
-var exact = map[string][]string{}
-
 func TestDependencies(t *testing.T) {
 	for pkg, banned := range rules {
 		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()
