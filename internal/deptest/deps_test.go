@@ -24,6 +24,15 @@ var rules = map[string][]string{
 		"net/http",
 		"github.com/tetratelabs/wazero",
 	},
+	// The resolver consumes an Evaluator interface: programs that use it
+	// for the environment and bypass lists alone do not link the
+	// JavaScript engine or the WebAssembly host.
+	"github.com/pacd/pacd/resolver": {
+		"github.com/pacd/pacd/pac",
+		"github.com/dop251/goja",
+		"github.com/tetratelabs/wazero",
+		"github.com/pacd/pacd/wasm",
+	},
 	// The result grammar and host parsing are shared with the resolver,
 	// which must not pull the JavaScript engine into programs that only
 	// want environment variables and bypass lists.
