@@ -40,39 +40,49 @@ error), and 2 for a usage error.`,
 		fs.StringVar(&o.pacFile, "p", "", "the PAC `file` to evaluate; - for standard input")
 		fs.StringVar(&o.url, "u", "", "the `URL` to evaluate")
 		fs.StringVar(&o.host, "h", "", "the `host` passed to FindProxyForURL (default: the URL's host)")
-		fs.StringVar(&o.client, "c", "", "the client `IP` that myIpAddress returns (comma-separated list for myIpAddressEx)")
 		fs.StringVar(&o.urlFile, "f", "", "a `file` of URLs to evaluate, one a line")
 		fs.Bool("e", false, "accepted for pactester compatibility; the Microsoft extensions are always on")
 		fs.BoolVar(&o.version, "v", false, "print the version and exit")
-		fs.StringVar(&o.now, "now", "", "evaluate at this `time` (RFC 3339) instead of the current time")
-		fs.StringVar(&o.tz, "tz", "", "the time `zone` of the time functions and of the script's Date objects (default: the local zone)")
-		fs.Func("resolve", "a fixed DNS answer `HOST=IP[,IP...]`; repeatable", func(s string) error {
-			h, addrs, err := pac.ParseHostsEntry(s)
-			if err != nil {
-				return err
-			}
-			if o.hosts == nil {
-				o.hosts = pac.StaticResolver{}
-			}
-			o.hosts[h] = append(o.hosts[h], addrs...)
-			return nil
-		})
-		fs.BoolVar(&o.offline, "offline", false, "use no system DNS: only names given with --resolve resolve")
+		o.env.define(fs)
 		fs.BoolVar(&o.json, "json", false, "print one JSON object per URL: the raw string, the parsed proxies, warnings")
 		fs.BoolVar(&o.trace, "trace", false, "print every PAC function call, with its arguments and result, to standard error")
-		fs.BoolVar(&o.fullURLs, "full-urls", false, "pass https:// and wss:// URLs to the script whole")
-		fs.DurationVar(&o.timeout, "timeout", pac.DefaultTimeout, "the deadline of one evaluation")
 		return func(ctx context.Context, args []string) error { return o.run(ctx, e, args) }
 	},
 }
 
 type evalFlags struct {
-	pacFile, url, host, client, urlFile string
-	now, tz                             string
-	hosts                               pac.StaticResolver
-	version, offline, json, trace       bool
-	fullURLs                            bool
-	timeout                             time.Duration
+	pacFile, url, host, urlFile string
+	version, json, trace        bool
+	env                         pacEnv
+}
+
+// pacEnv holds the flags that fix what a PAC script learns from the
+// outside world, shared by the commands that run scripts.
+type pacEnv struct {
+	client, now, tz   string
+	hosts             pac.StaticResolver
+	offline, fullURLs bool
+	timeout           time.Duration
+}
+
+func (o *pacEnv) define(fs *flag.FlagSet) {
+	fs.StringVar(&o.client, "c", "", "the client `IP` that myIpAddress returns (comma-separated list for myIpAddressEx)")
+	fs.StringVar(&o.now, "now", "", "evaluate at this `time` (RFC 3339) instead of the current time")
+	fs.StringVar(&o.tz, "tz", "", "the time `zone` of the time functions and of the script's Date objects (default: the local zone)")
+	fs.Func("resolve", "a fixed DNS answer `HOST=IP[,IP...]` for the script; repeatable", func(s string) error {
+		h, addrs, err := pac.ParseHostsEntry(s)
+		if err != nil {
+			return err
+		}
+		if o.hosts == nil {
+			o.hosts = pac.StaticResolver{}
+		}
+		o.hosts[h] = append(o.hosts[h], addrs...)
+		return nil
+	})
+	fs.BoolVar(&o.offline, "offline", false, "use no system DNS in the script: only names given with --resolve resolve")
+	fs.BoolVar(&o.fullURLs, "full-urls", false, "pass https:// and wss:// URLs to the script whole")
+	fs.DurationVar(&o.timeout, "timeout", pac.DefaultTimeout, "the deadline of one evaluation")
 }
 
 func (o *evalFlags) run(ctx context.Context, e *env, args []string) error {
@@ -97,7 +107,7 @@ func (o *evalFlags) run(ctx context.Context, e *env, args []string) error {
 	case o.host != "" && o.url == "":
 		return usagef("-h HOST goes with -u URL")
 	}
-	opts, err := o.options(e)
+	opts, err := o.env.options(e)
 	if err != nil {
 		return usagef("%v", err)
 	}
@@ -140,7 +150,7 @@ func (o *evalFlags) run(ctx context.Context, e *env, args []string) error {
 }
 
 // options builds the engine's options from the flags.
-func (o *evalFlags) options(e *env) (*pac.Options, error) {
+func (o *pacEnv) options(e *env) (*pac.Options, error) {
 	opts := &pac.Options{
 		Timeout:  o.timeout,
 		FullURLs: o.fullURLs,

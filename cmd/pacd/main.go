@@ -1,4 +1,5 @@
-// Command pacd evaluates Proxy Auto-Config (PAC) scripts and tests them.
+// Command pacd evaluates Proxy Auto-Config (PAC) scripts, tests them, and
+// decides how each URL is reached.
 //
 // Usage:
 //
@@ -8,6 +9,7 @@
 //
 //	eval     evaluate a PAC script for URLs (a drop-in for pacparser's pactester)
 //	test     run PAC expectation files and report failures
+//	resolve  print how each URL would be reached, and why
 //	version  print pacd's version
 //
 // Run "pacd help <command>" or "pacd <command> --help" for a command's flags.
@@ -54,7 +56,7 @@ type env struct {
 var commands []*command
 
 func init() {
-	commands = []*command{cmdEval, cmdTest, cmdVersion}
+	commands = []*command{cmdEval, cmdTest, cmdResolve, cmdVersion}
 }
 
 // usageError is returned by a command for a bad invocation; it exits with
@@ -138,7 +140,7 @@ func lookup(name string) *command {
 }
 
 func mainUsage(w io.Writer) {
-	fmt.Fprint(w, "pacd evaluates and tests Proxy Auto-Config (PAC) scripts.\n\nUsage:\n\n\tpacd <command> [arguments]\n\nThe commands are:\n\n")
+	fmt.Fprint(w, "pacd evaluates and tests Proxy Auto-Config (PAC) scripts, and decides how each URL is reached.\n\nUsage:\n\n\tpacd <command> [arguments]\n\nThe commands are:\n\n")
 	for _, c := range commands {
 		fmt.Fprintf(w, "\t%-8s %s\n", c.name, c.short)
 	}

@@ -146,3 +146,53 @@ func TestEvalZoneAppliesToDate(t *testing.T) {
 		t.Errorf("eval left time.Local set to %v", time.Local)
 	}
 }
+
+func TestResolve(t *testing.T) {
+	for _, k := range []string{"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY", "REQUEST_METHOD"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("HTTPS_PROXY", "http://alice:s3cret@env.example:3128")
+	t.Setenv("NO_PROXY", ".corp.example")
+	dir := t.TempDir()
+	pacFile := writeFile(t, dir, "proxy.pac", testPAC)
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		stdout   string
+		inStderr string
+	}{
+		{"environment", []string{"resolve", "https://www.example.org/"}, 0, "PROXY env.example:3128\n", ""},
+		{"bypass", []string{"resolve", "https://wiki.corp.example/"}, 0, "DIRECT\n", ""},
+		{"no env", []string{"resolve", "--no-env", "https://www.example.org/"}, 0, "DIRECT\n", ""},
+		{"urls, no password", []string{"resolve", "--format", "url", "https://www.example.org/"}, 0, "http://alice@env.example:3128\n", ""},
+		{"explain", []string{"resolve", "--explain", "https://www.example.org/", "http://localhost/"}, 0,
+			"https://www.example.org/ : PROXY env.example:3128\n  # environment variable HTTPS_PROXY\nhttp://localhost/ : DIRECT\n  # localhost is never proxied (implicit rule; <-loopback> lifts it)\n", ""},
+		{"pac", []string{"resolve", "--no-env", "--pac", pacFile, "http://direct.example/", "http://other.example/"}, 0,
+			"http://direct.example/ : DIRECT\nhttp://other.example/ : PROXY p.example:8080; DIRECT\n", ""},
+		{"pac warnings", []string{"resolve", "--no-env", "--pac", pacFile, "http://junk/"}, 0, "PROXY ok:1\n", `dropped "JUNK"`},
+		{"pac error goes direct", []string{"resolve", "--no-env", "--pac", pacFile, "http://bad/"}, 0, "DIRECT\n", "PAC evaluation failed"},
+		{"pac error fails", []string{"resolve", "--no-env", "--pac", pacFile, "--on-pac-error", "fail", "http://bad/"}, 1, "", "did not return a string"},
+		{"mount over env", []string{"resolve", "--mount", "https://*.example.org=socks5h://s.example:1080", "https://www.example.org/"}, 0, "SOCKS5 s.example:1080\n", ""},
+		{"proxies", []string{"resolve", "--no-env", "--proxies", "http=http://p:1", "--proxies", "all=none", "http://a/", "ftp://a/"}, 0, "http://a/ : PROXY p:1\nftp://a/ : DIRECT\n", ""},
+		{"bypass flag", []string{"resolve", "--proxy", "http://p:1", "--bypass", "*.internal", "http://x.internal/"}, 0, "DIRECT\n", ""},
+		{"json", []string{"resolve", "--no-env", "--json", "--proxy", "socks4a://id@s:1080", "http://a/"}, 0,
+			`{"url":"http://a/","pac":"SOCKS4 s:1080","urls":["socks4a://id@s:1080"],"proxies":[{"type":"socks4a","host":"s","port":1080}],"source":"proxy","rule":"socks4a://id@s:1080","explain":"the one proxy for everything"}` + "\n", ""},
+		{"bad mount", []string{"resolve", "--mount", "all://x=gopher://p", "http://a/"}, 2, "", `mount "all://x"`},
+		{"bad bypass", []string{"resolve", "--bypass", "10.0.0.0/40", "http://a/"}, 2, "", `bypass: bad bypass entry "10.0.0.0/40"`},
+		{"bad proxy", []string{"resolve", "--proxy", "p:0", "http://a/"}, 2, "", `invalid proxy "p:0"`},
+		{"missing pac", []string{"resolve", "--pac", filepath.Join(dir, "nope.pac"), "http://a/"}, 1, "", "nope.pac"},
+		{"not a URL", []string{"resolve", "www.example.org"}, 2, "", "not an absolute URL"},
+		{"no URL", []string{"resolve"}, 2, "", "no URL"},
+		{"bad format", []string{"resolve", "--format", "xml", "http://a/"}, 2, "", "--format"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runPacd(t, "", tt.args...)
+			if code != tt.code || stdout != tt.stdout || !strings.Contains(stderr, tt.inStderr) || strings.Contains(stdout+stderr, "s3cret") {
+				t.Errorf("pacd %s\n exit %d, want %d\n stdout %q\n want   %q\n stderr %q, want it to contain %q",
+					strings.Join(tt.args, " "), code, tt.code, stdout, tt.stdout, stderr, tt.inStderr)
+			}
+		})
+	}
+}
