@@ -295,7 +295,7 @@ func TestMountPriority(t *testing.T) {
 		{"http://www.example.com", []resolver.Mount{{"all://*example.com", p + "1"}, {"all://*.example.com", p + "2"}}, "2"}, // the longer host string
 		{"http://www.example.com", []resolver.Mount{{"all://*.example.com", p + "1"}, {"all://www.example.com", p + "2"}}, "2"},
 		{"http://www.example.com", []resolver.Mount{{"all://www.example.com", p + "1"}, {"http://*.example.com", p + "2"}}, "1"}, // host before scheme
-		{"http://example.com", []resolver.Mount{{"all://", p + "1"}, {"all://", p + "2"}}, "1"}, // declaration order
+		{"http://example.com", []resolver.Mount{{"all://", p + "1"}, {"all://", p + "2"}}, "1"},                                  // declaration order
 		{"http://example.com", []resolver.Mount{{"all://example.com:9", p + "1"}, {"all://example.com", p + "2"}}, "2"},
 		{"http://example.com", []resolver.Mount{{"all://", p + "1"}, {"all://example.com", "none"}}, "DIRECT"},
 		{"http://[::1]/", []resolver.Mount{{"all://[::1]", p + "1"}}, "1"},

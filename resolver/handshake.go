@@ -81,7 +81,6 @@ func (c *bufferedConn) Read(b []byte) (int, error) {
 	return c.Conn.Read(b)
 }
 
-
 // splitTarget splits host:port for a SOCKS request.
 func splitTarget(addr string) (string, uint16, error) {
 	host, ps, err := net.SplitHostPort(addr)
