@@ -579,6 +579,10 @@ func (r *Resolver) fromPAC(ctx context.Context, pacURL, host string) (Decision, 
 	raw, err := r.pac.Eval(ctx, pacURL, host)
 	if err != nil {
 		if r.failClosed || ctx.Err() != nil {
+			var unavailable *PACUnavailableError
+			if errors.As(err, &unavailable) {
+				return Decision{}, err
+			}
 			return Decision{}, fmt.Errorf("resolver: PAC: %w", err)
 		}
 		d := direct(FromPAC, "nothing")
