@@ -147,6 +147,7 @@ type pacVersion struct {
 	loadedAt time.Time
 	digest   [sha256.Size]byte // of the source as compiled
 	size     int64
+	src      []byte // the source as compiled
 
 	etag, lastModified string    // from the HTTP response
 	modTime            time.Time // of the file
@@ -414,6 +415,15 @@ func (f *PACFile) Eval(ctx context.Context, url, host string) (string, error) {
 	return "", &PACUnavailableError{Location: f.display(), Err: err}
 }
 
+// Source returns the text of the script in use, as it was compiled, and
+// whether one has loaded. The caller must not modify it.
+func (f *PACFile) Source() ([]byte, bool) {
+	if v := f.cur.Load(); v != nil {
+		return v.src, true
+	}
+	return nil, false
+}
+
 // Status returns a snapshot of f's state.
 func (f *PACFile) Status() PACStatus {
 	f.mu.Lock()
@@ -479,6 +489,7 @@ func (f *PACFile) check(ctx context.Context) error {
 	if err == nil && next != nil {
 		next.digest = sha256.Sum256(src)
 		next.size = int64(len(src))
+		next.src = src
 		if cur != nil && cur.digest == next.digest {
 			// New validators, same script: keep the compiled one.
 			next.ev, next.loadedAt = cur.ev, cur.loadedAt
