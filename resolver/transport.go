@@ -7,8 +7,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // DialContext connects to addr over network ("tcp", "tcp4", "tcp6")
@@ -38,11 +40,42 @@ func (r *Resolver) DialContext(ctx context.Context, network, addr string) (net.C
 	if err != nil {
 		return nil, &net.OpError{Op: "dial", Net: network, Err: err}
 	}
-	c, _, err := r.dialer.dialList(ctx, d.Proxies, network, addr)
+	c, _, err := r.Dial(ctx, d, network, addr)
+	return c, err
+}
+
+// Dial connects to addr through the proxies of d, a decision from
+// ResolveQuery, as DialContext does, and reports the proxy the connection
+// went through. It is for callers that log or show the decision.
+func (r *Resolver) Dial(ctx context.Context, d Decision, network, addr string) (net.Conn, Proxy, error) {
+	c, p, err := r.dialer.dialList(ctx, d.Proxies, network, addr)
 	if err != nil {
-		return nil, &net.OpError{Op: "proxy connect", Net: network, Addr: targetAddr(addr), Err: err}
+		return nil, p.WithoutCredentials(), &net.OpError{Op: "proxy connect", Net: network, Addr: targetAddr(addr), Err: err}
 	}
-	return c, nil
+	return c, p.WithoutCredentials(), nil
+}
+
+// A BadProxy is a proxy that could not be reached recently, and until
+// when it is tried last.
+type BadProxy struct {
+	Proxy Proxy // without credentials
+	Until time.Time
+}
+
+// BadProxies returns the proxies that are currently tried last.
+func (r *Resolver) BadProxies() []BadProxy {
+	d := r.dialer
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.now()
+	var out []BadProxy
+	for p, until := range d.bad {
+		if now.Before(until) {
+			out = append(out, BadProxy{p, until})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Proxy.String() < out[j].Proxy.String() })
+	return out
 }
 
 // targetAddr is a net.Addr for a host:port that may be a name.
@@ -154,30 +187,39 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, err
 	}
+	resp, _, err := t.RoundTripDecision(req, d)
+	return resp, err
+}
+
+// RoundTripDecision carries req as d, a decision for its URL, says, as
+// RoundTrip does, and reports the proxy that carried it (without
+// credentials). It is for callers that log or show the decision.
+func (t *Transport) RoundTripDecision(req *http.Request, d Decision) (*http.Response, Proxy, error) {
 	proxies := t.r.dialer.order(d.Proxies)
 	var errs []error
 	for i, p := range proxies {
 		forward := req.URL.Scheme == "http" && (p.Type == HTTP || p.Type == HTTPS)
 		r := req
 		if i > 0 {
+			var err error
 			if r, err = rewind(req); err != nil {
-				return nil, errors.Join(append(errs, err)...)
+				return nil, p.WithoutCredentials(), errors.Join(append(errs, err)...)
 			}
 		}
 		resp, err := t.route(p, forward).RoundTrip(r)
 		if err == nil {
-			return resp, nil
+			return resp, p.WithoutCredentials(), nil
 		}
 		var re *ReachError
 		if !errors.As(err, &re) || req.Context().Err() != nil {
-			return nil, err
+			return nil, p.WithoutCredentials(), err
 		}
 		if !p.IsDirect() {
 			t.r.dialer.markBad(p, err)
 		}
 		errs = append(errs, err)
 	}
-	return nil, fmt.Errorf("%w: %w", ErrAllProxiesFailed, errors.Join(errs...))
+	return nil, Proxy{}, fmt.Errorf("%w: %w", ErrAllProxiesFailed, errors.Join(errs...))
 }
 
 // rewind returns a copy of req whose body can be sent again.
