@@ -2,6 +2,7 @@ package upstream_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -157,6 +158,34 @@ func connect(t *testing.T, proxyAddr string, user *url.Userinfo, target string) 
 	return resp.StatusCode, string(body)
 }
 
+func TestSquid(t *testing.T) {
+	t.Parallel()
+	o := upstream.StartOrigin(t)
+	s := upstream.StartSquid(t, upstream.SquidOptions{})
+	if s.Kind != upstream.KindSquid || s.URL().String() != "http://"+s.Addr || s.TLSURL() != nil || s.CertPool() != nil {
+		t.Errorf("Server = %+v, URL %v, TLSURL %v", s, s.URL(), s.TLSURL())
+	}
+	runFetchCases(t, []fetchCase{
+		{name: "GET", proxy: s.URL(), target: o.URL("/index.txt"), wantStatus: 200, wantBody: upstream.Body,
+			wantHeader: map[string]string{"Via": "(squid/"}},
+		{name: "CONNECT to https", proxy: s.URL(), roots: o.CertPool(), target: o.TLSURL("/index.txt"),
+			wantStatus: 200, wantConnect: 200, wantBody: upstream.Body},
+	})
+	t.Run("CONNECT to a plain port", func(t *testing.T) {
+		t.Parallel()
+		if status, body := connect(t, s.Addr, nil, o.Addr()); status != 200 || body != upstream.Body {
+			t.Errorf("CONNECT %s = %d, %q; want 200, %q", o.Addr(), status, body, upstream.Body)
+		}
+	})
+	t.Run("echo", func(t *testing.T) {
+		t.Parallel()
+		e := echo(t, s.URL(), o.URL("/echo"))
+		if !strings.Contains(e.Header.Get("Via"), "squid") || e.RequestURI != "/echo" {
+			t.Errorf("origin saw %+v, want a Via from squid and a path-only request URI", e)
+		}
+	})
+}
+
 func echo(t *testing.T, proxyURL *url.URL, target string) upstream.Echo {
 	t.Helper()
 	tr := &http.Transport{Proxy: http.ProxyURL(proxyURL), DisableKeepAlives: true}
@@ -170,6 +199,104 @@ func echo(t *testing.T, proxyURL *url.URL, target string) upstream.Echo {
 		t.Fatalf("decoding /echo: %v", err)
 	}
 	return e
+}
+
+func TestSquidAuthTLS(t *testing.T) {
+	t.Parallel()
+	o := upstream.StartOrigin(t)
+	s := upstream.StartSquid(t, upstream.SquidOptions{Username: "alice", Password: "s3cret", TLS: true})
+	if got, want := s.URL().String(), "http://alice:s3cret@"+s.Addr; got != want {
+		t.Errorf("URL() = %s, want %s", got, want)
+	}
+	if got, want := s.TLSURL().String(), "https://alice:s3cret@"+s.TLSAddr; got != want {
+		t.Errorf("TLSURL() = %s, want %s", got, want)
+	}
+	if strings.Contains(s.String(), "s3cret") {
+		t.Errorf("String() = %q shows the password", s)
+	}
+	if pem, err := os.ReadFile(s.CertFile); err != nil || !bytes.Equal(pem, s.CertPEM) {
+		t.Errorf("CertFile %s: %v, or its content is not CertPEM", s.CertFile, err)
+	}
+	wrong := url.UserPassword("alice", "wrong")
+	both := pools(s.CertPEM, originPEM(o))
+	runFetchCases(t, []fetchCase{
+		{name: "GET without credentials", proxy: s.URLWith(nil), target: o.URL("/index.txt"), wantStatus: 407,
+			wantHeader: map[string]string{"Proxy-Authenticate": `Basic realm="pacd-test"`}},
+		{name: "GET with a wrong password", proxy: s.URLWith(wrong), target: o.URL("/index.txt"), wantStatus: 407},
+		{name: "GET", proxy: s.URL(), target: o.URL("/index.txt"), wantStatus: 200, wantBody: upstream.Body},
+		{name: "CONNECT", proxy: s.URL(), roots: o.CertPool(), target: o.TLSURL("/index.txt"),
+			wantStatus: 200, wantConnect: 200, wantBody: upstream.Body},
+		{name: "CONNECT without credentials", proxy: s.URLWith(nil), roots: o.CertPool(), target: o.TLSURL("/index.txt"),
+			wantConnect: 407, wantErr: "Proxy Authentication Required"},
+		{name: "CONNECT with a wrong password", proxy: s.URLWith(wrong), roots: o.CertPool(), target: o.TLSURL("/index.txt"),
+			wantConnect: 407, wantErr: "Proxy Authentication Required"},
+		{name: "TLS proxy GET", proxy: s.TLSURL(), roots: s.CertPool(), target: o.URL("/index.txt"),
+			wantStatus: 200, wantBody: upstream.Body},
+		{name: "TLS proxy CONNECT", proxy: s.TLSURL(), roots: both, target: o.TLSURL("/index.txt"),
+			wantStatus: 200, wantConnect: 200, wantBody: upstream.Body},
+		{name: "TLS proxy without credentials", proxy: s.TLSURLWith(nil), roots: s.CertPool(), target: o.URL("/index.txt"),
+			wantStatus: 407},
+		{name: "TLS proxy untrusted", proxy: s.TLSURL(), roots: o.CertPool(), target: o.URL("/index.txt"),
+			wantErr: "certificate"},
+	})
+	t.Run("origin does not see the credentials", func(t *testing.T) {
+		t.Parallel()
+		e := echo(t, s.URL(), o.URL("/echo"))
+		if e.Header.Get("Proxy-Authorization") != "" || !strings.Contains(e.Header.Get("Via"), "squid") {
+			t.Errorf("origin saw headers %v, want a Via and no Proxy-Authorization", e.Header)
+		}
+	})
+	t.Run("raw CONNECT", func(t *testing.T) {
+		t.Parallel()
+		if status, _ := connect(t, s.Addr, nil, o.Addr()); status != 407 {
+			t.Errorf("CONNECT without credentials = %d, want 407", status)
+		}
+		if status, body := connect(t, s.Addr, s.URL().User, o.Addr()); status != 200 || body != upstream.Body {
+			t.Errorf("CONNECT with credentials = %d, %q; want 200, %q", status, body, upstream.Body)
+		}
+	})
+}
+
+func TestTinyproxy(t *testing.T) {
+	t.Parallel()
+	o := upstream.StartOrigin(t)
+	s := upstream.StartTinyproxy(t, upstream.TinyproxyOptions{})
+	if s.Kind != upstream.KindTinyproxy || s.URL().String() != "http://"+s.Addr {
+		t.Errorf("Server = %+v, URL %v", s, s.URL())
+	}
+	runFetchCases(t, []fetchCase{
+		{name: "GET", proxy: s.URL(), target: o.URL("/index.txt"), wantStatus: 200, wantBody: upstream.Body,
+			wantHeader: map[string]string{"Via": "(tinyproxy/"}},
+		{name: "CONNECT to https", proxy: s.URL(), roots: o.CertPool(), target: o.TLSURL("/index.txt"),
+			wantStatus: 200, wantConnect: 200, wantBody: upstream.Body},
+	})
+	t.Run("CONNECT to a plain port", func(t *testing.T) {
+		t.Parallel()
+		if status, body := connect(t, s.Addr, nil, o.Addr()); status != 200 || body != upstream.Body {
+			t.Errorf("CONNECT %s = %d, %q; want 200, %q", o.Addr(), status, body, upstream.Body)
+		}
+	})
+}
+
+func TestTinyproxyAuth(t *testing.T) {
+	t.Parallel()
+	o := upstream.StartOrigin(t)
+	s := upstream.StartTinyproxy(t, upstream.TinyproxyOptions{Username: "alice", Password: "s3cret"})
+	wrong := url.UserPassword("alice", "wrong")
+	runFetchCases(t, []fetchCase{
+		{name: "GET without credentials", proxy: s.URLWith(nil), target: o.URL("/index.txt"), wantStatus: 407,
+			wantHeader: map[string]string{"Proxy-Authenticate": "Basic"}},
+		// tinyproxy's quirk: wrong credentials are a 401, not a 407.
+		{name: "GET with a wrong password", proxy: s.URLWith(wrong), target: o.URL("/index.txt"), wantStatus: 401,
+			wantHeader: map[string]string{"WWW-Authenticate": "Basic"}},
+		{name: "GET", proxy: s.URL(), target: o.URL("/index.txt"), wantStatus: 200, wantBody: upstream.Body},
+		{name: "CONNECT", proxy: s.URL(), roots: o.CertPool(), target: o.TLSURL("/index.txt"),
+			wantStatus: 200, wantConnect: 200, wantBody: upstream.Body},
+		{name: "CONNECT without credentials", proxy: s.URLWith(nil), roots: o.CertPool(), target: o.TLSURL("/index.txt"),
+			wantConnect: 407, wantErr: "Proxy Authentication Required"},
+		{name: "CONNECT with a wrong password", proxy: s.URLWith(wrong), roots: o.CertPool(), target: o.TLSURL("/index.txt"),
+			wantConnect: 401, wantErr: "Unauthorized"},
+	})
 }
 
 // socks5Get fetches target through the SOCKS5 proxy at addr with
