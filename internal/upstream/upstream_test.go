@@ -409,6 +409,117 @@ func socks4Get(t *testing.T, addr, target string) (byte, string, error) {
 	return code, string(body), err
 }
 
+func TestMicrosocks(t *testing.T) {
+	t.Parallel()
+	o := upstream.StartOrigin(t)
+	s := upstream.StartMicrosocks(t, upstream.MicrosocksOptions{})
+	if s.Kind != upstream.KindMicrosocks || s.URL().String() != "socks5://"+s.Addr {
+		t.Errorf("Server = %+v, URL %v", s, s.URL())
+	}
+	runSocksCases(t, s, o, []socksCase{
+		{name: "SOCKS5 http", target: o.URL("/index.txt")},
+		{name: "SOCKS5 https", target: o.TLSURL("/index.txt")},
+		{name: "SOCKS5 offering a password", auth: &proxy.Auth{User: "alice", Password: "s3cret"}, target: o.URL("/index.txt")},
+	})
+	runFetchCases(t, []fetchCase{
+		{name: "net/http socks5 URL", proxy: s.URL(), roots: o.CertPool(), target: o.TLSURL("/index.txt"),
+			wantStatus: 200, wantBody: upstream.Body},
+	})
+	t.Run("SOCKS4 is not spoken", func(t *testing.T) {
+		t.Parallel()
+		if code, _, err := socks4Get(t, s.Addr, o.Addr()); err == nil {
+			t.Errorf("SOCKS4 CONNECT through microsocks: reply 0x%02X, want a closed connection", code)
+		}
+	})
+}
+
+func TestMicrosocksAuth(t *testing.T) {
+	t.Parallel()
+	o := upstream.StartOrigin(t)
+	s := upstream.StartMicrosocks(t, upstream.MicrosocksOptions{Username: "alice", Password: "s3cret"})
+	if got, want := s.URL().String(), "socks5://alice:s3cret@"+s.Addr; got != want {
+		t.Errorf("URL() = %s, want %s", got, want)
+	}
+	runSocksCases(t, s, o, []socksCase{
+		{name: "SOCKS5", auth: &proxy.Auth{User: "alice", Password: "s3cret"}, target: o.URL("/index.txt")},
+		{name: "SOCKS5 https", auth: &proxy.Auth{User: "alice", Password: "s3cret"}, target: o.TLSURL("/index.txt")},
+		{name: "wrong password", auth: &proxy.Auth{User: "alice", Password: "wrong"}, target: o.URL("/index.txt"),
+			wantErr: "username/password authentication failed"},
+		{name: "no credentials", target: o.URL("/index.txt"), wantErr: "no acceptable authentication methods"},
+	})
+	runFetchCases(t, []fetchCase{
+		{name: "net/http socks5 URL", proxy: s.URL(), target: o.URL("/index.txt"), wantStatus: 200, wantBody: upstream.Body},
+		{name: "net/http socks5 URL, wrong password", proxy: s.URLWith(url.UserPassword("alice", "wrong")),
+			target: o.URL("/index.txt"), wantErr: "authentication failed"},
+	})
+}
+
+func TestDante(t *testing.T) {
+	t.Parallel()
+	o := upstream.StartOrigin(t)
+	s := upstream.StartDante(t, upstream.DanteOptions{})
+	if s.Kind != upstream.KindDante || s.URL().String() != "socks5://"+s.Addr {
+		t.Errorf("Server = %+v, URL %v", s, s.URL())
+	}
+	runSocksCases(t, s, o, []socksCase{
+		{name: "SOCKS5 http", target: o.URL("/index.txt")},
+		{name: "SOCKS5 https", target: o.TLSURL("/index.txt")},
+	})
+	runFetchCases(t, []fetchCase{
+		{name: "net/http socks5 URL", proxy: s.URL(), target: o.URL("/index.txt"), wantStatus: 200, wantBody: upstream.Body},
+	})
+	t.Run("SOCKS4", func(t *testing.T) {
+		t.Parallel()
+		code, body, err := socks4Get(t, s.Addr, o.Addr())
+		if err != nil || code != 0x5A || body != upstream.Body {
+			t.Errorf("SOCKS4 GET through dante = 0x%02X, %q, %v; want 0x5A, %q", code, body, err, upstream.Body)
+		}
+	})
+	t.Run("SOCKS4a is rejected", func(t *testing.T) {
+		t.Parallel()
+		_, port, _ := net.SplitHostPort(o.Addr())
+		code, _, err := socks4Get(t, s.Addr, net.JoinHostPort("localhost", port))
+		if err != nil || code != 0x5B {
+			t.Errorf("SOCKS4a CONNECT through dante = 0x%02X, %v; want 0x5B (rejected)", code, err)
+		}
+	})
+}
+
+func TestDanteAuth(t *testing.T) {
+	t.Parallel()
+	hostPasswd, err := os.ReadFile("/etc/passwd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := upstream.StartOrigin(t)
+	s := upstream.StartDante(t, upstream.DanteOptions{Username: "pacdsocks", Password: "s3cret"})
+	t.Cleanup(func() {
+		after, err := os.ReadFile("/etc/passwd")
+		if err != nil || !bytes.Equal(after, hostPasswd) || bytes.Contains(after, []byte("pacdsocks")) {
+			t.Errorf("the host's /etc/passwd changed (or is unreadable: %v)", err)
+		}
+	})
+	runSocksCases(t, s, o, []socksCase{
+		{name: "SOCKS5", auth: &proxy.Auth{User: "pacdsocks", Password: "s3cret"}, target: o.URL("/index.txt")},
+		{name: "SOCKS5 https", auth: &proxy.Auth{User: "pacdsocks", Password: "s3cret"}, target: o.TLSURL("/index.txt")},
+		{name: "wrong password", auth: &proxy.Auth{User: "pacdsocks", Password: "wrong"}, target: o.URL("/index.txt"),
+			wantErr: "username/password authentication failed"},
+		{name: "unknown user", auth: &proxy.Auth{User: "nosuchuser", Password: "s3cret"}, target: o.URL("/index.txt"),
+			wantErr: "username/password authentication failed"},
+		{name: "no credentials", target: o.URL("/index.txt"), wantErr: "no acceptable authentication methods"},
+	})
+	runFetchCases(t, []fetchCase{
+		{name: "net/http socks5 URL", proxy: s.URL(), target: o.URL("/index.txt"), wantStatus: 200, wantBody: upstream.Body},
+	})
+	t.Run("SOCKS4 is rejected", func(t *testing.T) {
+		t.Parallel()
+		code, _, err := socks4Get(t, s.Addr, o.Addr())
+		if err == nil && code == 0x5A {
+			t.Errorf("SOCKS4 CONNECT through dante with username auth was granted")
+		}
+	})
+}
+
 func TestOrigin(t *testing.T) {
 	t.Parallel()
 	o := upstream.StartOrigin(t)
