@@ -81,6 +81,14 @@ func (c *bufferedConn) Read(b []byte) (int, error) {
 	return c.Conn.Read(b)
 }
 
+// CloseWrite half-closes the tunnel when the connection under it can be.
+func (c *bufferedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return c.Conn.Close()
+}
+
 // splitTarget splits host:port for a SOCKS request.
 func splitTarget(addr string) (string, uint16, error) {
 	host, ps, err := net.SplitHostPort(addr)

@@ -7,6 +7,7 @@
 //
 // The commands are:
 //
+//	serve    run the local PAC-aware HTTP and SOCKS5 proxy
 //	eval     evaluate a PAC script for URLs (a drop-in for pacparser's pactester)
 //	test     run PAC expectation files and report failures
 //	resolve  print how each URL would be reached, and why
@@ -56,7 +57,7 @@ type env struct {
 var commands []*command
 
 func init() {
-	commands = []*command{cmdEval, cmdTest, cmdResolve, cmdVersion}
+	commands = []*command{cmdServe, cmdEval, cmdTest, cmdResolve, cmdVersion}
 }
 
 // usageError is returned by a command for a bad invocation; it exits with

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/pacd/pacd/pac"
 	"github.com/pacd/pacd/resolver"
@@ -59,6 +60,8 @@ type resolveFlags struct {
 	proxyLoopback bool
 	onPACError    string
 	pacEnv        pacEnv
+	pacRefresh    time.Duration     // serve's --pac-refresh; zero for the default
+	pac           *resolver.PACFile // opened by openPAC
 
 	format        string
 	explain, json bool
@@ -103,9 +106,33 @@ func (o *resolveFlags) define(fs *flag.FlagSet) {
 	o.pacEnv.define(fs)
 }
 
-// config builds the resolver's configuration; a PAC file is loaded once
-// (the caller closes it). Errors name the flag they come from.
-func (o *resolveFlags) config(ctx context.Context, e *env, log *slog.Logger) (*resolver.Config, *resolver.PACFile, error) {
+// openPAC loads the PAC script of --pac, if any, once; the caller closes
+// it. Start also begins the background refresh.
+func (o *resolveFlags) openPAC(ctx context.Context, e *env, log *slog.Logger) (*resolver.PACFile, error) {
+	if o.pacLocation == "" {
+		return nil, nil
+	}
+	opts, err := o.pacEnv.options(e)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	f := &resolver.PACFile{
+		Location: o.pacLocation,
+		Compile: func(src []byte, name string) (resolver.Evaluator, error) {
+			o := *opts
+			o.Name = name
+			return pac.Compile(string(src), &o)
+		},
+		Refresh: o.pacRefresh,
+		Logger:  log,
+	}
+	o.pac = f
+	return f, f.Start(ctx)
+}
+
+// resolverConfig builds the resolver's configuration from the flags, the
+// environment and the PAC file opened by openPAC.
+func (o *resolveFlags) resolverConfig(log *slog.Logger) (*resolver.Config, error) {
 	cfg := &resolver.Config{
 		Proxy:         o.proxy,
 		Mounts:        o.mounts,
@@ -119,28 +146,10 @@ func (o *resolveFlags) config(ctx context.Context, e *env, log *slog.Logger) (*r
 	if !o.noEnv {
 		cfg.Env = resolver.FromEnvironment()
 	}
-	if o.pacLocation == "" {
-		return cfg, nil, nil
+	if o.pac != nil {
+		cfg.PAC = o.pac
 	}
-	opts, err := o.pacEnv.options(e)
-	if err != nil {
-		return nil, nil, usagef("%v", err)
-	}
-	f := &resolver.PACFile{
-		Location: o.pacLocation,
-		Compile: func(src []byte, name string) (resolver.Evaluator, error) {
-			o := *opts
-			o.Name = name
-			return pac.Compile(string(src), &o)
-		},
-		Logger: log,
-	}
-	if err := f.Start(ctx); err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	cfg.PAC = f
-	return cfg, f, nil
+	return cfg, nil
 }
 
 func (o *resolveFlags) run(ctx context.Context, e *env, args []string) error {
@@ -159,12 +168,16 @@ func (o *resolveFlags) run(ctx context.Context, e *env, args []string) error {
 		urls = append(urls, u)
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	cfg, pacFile, err := o.config(ctx, e, log)
+	pacFile, err := o.openPAC(ctx, e, log)
+	if pacFile != nil {
+		defer pacFile.Close()
+	}
 	if err != nil {
 		return err
 	}
-	if pacFile != nil {
-		defer pacFile.Close()
+	cfg, err := o.resolverConfig(log)
+	if err != nil {
+		return err
 	}
 	r, err := resolver.New(cfg)
 	if err != nil {

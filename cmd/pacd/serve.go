@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pacd/pacd/internal/daemon"
+	"github.com/pacd/pacd/resolver"
+)
+
+var cmdServe = &command{
+	name:  "serve",
+	usage: "[flags]",
+	short: "run the local PAC-aware HTTP and SOCKS5 proxy",
+	long: `
+Serve runs a local proxy that decides, request by request, how to reach
+each destination (with the same sources and rules as pacd resolve: a PAC
+script, the environment, explicit rules, bypass lists), and carries the
+request that way: DIRECT, or through the upstream HTTP, HTTPS or SOCKS
+proxies the decision names, moving on to the next when one cannot be
+reached.
+
+The HTTP listener (--listen, 127.0.0.1:3128 by default) forwards http://
+requests and opens CONNECT tunnels for anything else, so that
+
+	export HTTPS_PROXY=http://127.0.0.1:3128 HTTP_PROXY=http://127.0.0.1:3128
+
+is all a shell, curl, git or a Go program needs. Its own pages are
+/proxy.pac and /wpad.dat (the PAC in use, for browsers), /status (what
+pacd is doing, and what it would do for a URL) and /metrics (Prometheus).
+--socks adds a SOCKS5 listener.
+
+Only loopback clients may connect unless --allow names other networks,
+and listening on another address requires --allow. --auth USER:PASS makes
+every client authenticate. A PAC script from a URL is fetched directly
+(never through a proxy), rechecked every --pac-refresh, and the last good
+script stays in use when a check fails. SIGHUP reloads the PAC script and
+rebuilds the configuration; SIGINT and SIGTERM stop accepting connections
+and let open ones finish for --drain.`,
+	flags: func(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
+		o := &serveFlags{}
+		o.rf.define(fs)
+		fs.StringVar(&o.listen, "listen", "127.0.0.1:3128", "the HTTP proxy's listen `address`")
+		fs.StringVar(&o.socks, "socks", "", "the SOCKS5 proxy's listen `address` (default: none)")
+		fs.Func("allow", "a client `network` (CIDR) besides loopback that may use the proxy; repeatable", func(s string) error {
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				a, aerr := netip.ParseAddr(s)
+				if aerr != nil {
+					return err
+				}
+				p = netip.PrefixFrom(a, a.BitLen())
+			}
+			o.allow = append(o.allow, p.Masked())
+			return nil
+		})
+		fs.StringVar(&o.auth, "auth", "", "require these client credentials, `USER:PASS` (or PACD_AUTH in the environment)")
+		fs.IntVar(&o.maxConns, "max-conns", 4096, "the most client connections at once, per listener")
+		fs.DurationVar(&o.drain, "drain", 10*time.Second, "how long open connections may finish on shutdown")
+		fs.DurationVar(&o.pacRefresh, "pac-refresh", 12*time.Hour, "how often to recheck the PAC script")
+		fs.BoolVar(&o.logJSON, "log-json", false, "log JSON lines instead of text")
+		fs.StringVar(&o.logLevel, "log-level", "info", "the least `level` logged: debug, info, warn or error")
+		return func(ctx context.Context, args []string) error { return o.run(ctx, e, args) }
+	},
+}
+
+type serveFlags struct {
+	rf                resolveFlags
+	listen, socks     string
+	allow             []netip.Prefix
+	auth              string
+	maxConns          int
+	drain, pacRefresh time.Duration
+	logJSON           bool
+	logLevel          string
+	onListen          func(http, socks net.Addr) // tests learn the addresses
+}
+
+func (o *serveFlags) run(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected arguments %q", args)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return usagef("--log-level %q: %v", o.logLevel, err)
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	var log *slog.Logger
+	if o.logJSON {
+		log = slog.New(slog.NewJSONHandler(e.stderr, hopts))
+	} else {
+		log = slog.New(slog.NewTextHandler(e.stderr, hopts))
+	}
+	dc := daemon.Config{Allow: o.allow, MaxConns: o.maxConns, DrainTimeout: o.drain, Logger: log}
+	if o.auth == "" {
+		o.auth = os.Getenv("PACD_AUTH")
+	}
+	if o.auth != "" {
+		u, p, ok := strings.Cut(o.auth, ":")
+		if !ok || u == "" {
+			return usagef("--auth: want USER:PASS")
+		}
+		dc.Username, dc.Password = u, p
+	}
+	for _, a := range []string{o.listen, o.socks} {
+		if a == "" {
+			continue
+		}
+		if err := checkListen(a, o.allow); err != nil {
+			return usagef("%v", err)
+		}
+	}
+
+	o.rf.pacRefresh = o.pacRefresh
+	build := func(ctx context.Context) (*resolver.Resolver, error) {
+		cfg, err := o.rf.resolverConfig(log)
+		if err != nil {
+			return nil, err
+		}
+		return resolver.New(cfg)
+	}
+	pacFile, err := o.rf.openPAC(ctx, e, log)
+	if err != nil {
+		var ue *usageError
+		if errors.As(err, &ue) {
+			return err
+		}
+		// Keep serving: the file is retried, and until it loads the
+		// --on-pac-error policy applies.
+		log.Error("PAC not loaded; retrying in the background", "err", err)
+	}
+	if pacFile != nil {
+		defer pacFile.Close()
+		dc.PAC = pacFile
+	}
+	r, err := build(ctx)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	for _, w := range r.Warnings() {
+		log.Warn(w)
+	}
+	daemon.Version = versionString()
+	srv := daemon.New(dc, r)
+
+	lc := net.ListenConfig{}
+	hln, err := lc.Listen(ctx, "tcp", o.listen)
+	if err != nil {
+		return err
+	}
+	var sln net.Listener
+	if o.socks != "" {
+		if sln, err = lc.Listen(ctx, "tcp", o.socks); err != nil {
+			hln.Close()
+			return err
+		}
+	}
+	errc := make(chan error, 2)
+	go func() { errc <- srv.Serve(hln) }()
+	attrs := []any{"http", hln.Addr().String()}
+	var saddr net.Addr
+	if sln != nil {
+		go func() { errc <- srv.ServeSOCKS(sln) }()
+		saddr = sln.Addr()
+		attrs = append(attrs, "socks", saddr.String())
+	}
+	if pacFile != nil {
+		attrs = append(attrs, "pac", pacFile.Status().Location)
+	}
+	log.Info("pacd serving", attrs...)
+	if o.onListen != nil {
+		o.onListen(hln.Addr(), saddr)
+	}
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-hup:
+			o.reload(ctx, srv, pacFile, build, log)
+		case err := <-errc:
+			if !errors.Is(err, daemon.ErrServerClosed) {
+				srv.Shutdown(context.Background())
+				return err
+			}
+		case <-ctx.Done():
+			log.Info("shutting down", "drain", o.drain)
+			srv.Shutdown(context.Background())
+			log.Info("stopped")
+			return nil
+		}
+	}
+}
+
+// reload rereads the PAC script and rebuilds the configuration; a new
+// configuration that fails to build leaves the old one in use.
+func (o *serveFlags) reload(ctx context.Context, srv *daemon.Server, pacFile *resolver.PACFile, build func(context.Context) (*resolver.Resolver, error), log *slog.Logger) {
+	if pacFile != nil {
+		if err := pacFile.Reload(ctx); err != nil {
+			log.Error("reload: PAC check failed; the last good script stays in use", "err", err)
+		}
+	}
+	r, err := build(ctx)
+	if err != nil {
+		log.Error("reload: the new configuration does not build; keeping the old one", "err", err)
+		return
+	}
+	srv.SetResolver(r)
+	log.Info("reloaded")
+}
+
+// checkListen refuses a listen address other than loopback without an
+// allow-list: pacd is never an open proxy.
+func checkListen(addr string, allow []netip.Prefix) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("listen address %q: %v", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	a, err := netip.ParseAddr(host)
+	if err == nil && a.IsLoopback() {
+		return nil
+	}
+	if len(allow) == 0 {
+		return fmt.Errorf("listen address %q is not loopback: name the client networks that may connect with --allow", addr)
+	}
+	return nil
+}

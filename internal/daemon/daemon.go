@@ -1,0 +1,369 @@
+// Package daemon is pacd serve: a local HTTP and SOCKS5 proxy that asks a
+// resolver.Resolver, request by request, how to reach each destination,
+// and carries the request that way (DIRECT, or through the upstream
+// proxies the decision names, failing over between them).
+//
+// The HTTP listener forwards absolute-form requests (RFC 9110: hop-by-hop
+// headers removed, Via added, keep-alive, WebSocket upgrades passed
+// through) and opens CONNECT tunnels for anything else; requests in
+// origin form are pacd's own pages: /proxy.pac and /wpad.dat (the active
+// PAC, for browsers), /status (what pacd is doing, and what it would do
+// for a URL) and /metrics (Prometheus text format). The SOCKS5 listener
+// serves RFC 1928 CONNECT with IPv4, IPv6 and name targets, and RFC 1929
+// username/password when client credentials are configured.
+//
+// A Server is never an open proxy: clients must come from loopback or an
+// allowed network, and, when configured, authenticate. A request aimed at
+// pacd itself through pacd is refused. Every wait is bounded: header
+// size and read time, idle keep-alive time, the number of connections,
+// the handshake of a SOCKS client. The resolver can be replaced while the
+// server runs (SetResolver); open tunnels keep the route they have.
+package daemon
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pacd/pacd/resolver"
+	"golang.org/x/net/netutil"
+)
+
+// Config configures a Server. Zero fields take the documented defaults.
+type Config struct {
+	// Allow lists the client networks besides loopback that may use the
+	// proxy. Loopback clients are always allowed.
+	Allow []netip.Prefix
+
+	// Username and Password, when Username is set, are required of every
+	// client: HTTP Basic Proxy-Authorization on the HTTP listener, the
+	// RFC 1929 login on the SOCKS listener.
+	Username, Password string
+
+	// MaxConns caps the client connections open at once, per listener.
+	// If zero, 4096.
+	MaxConns int
+
+	// ReadHeaderTimeout bounds the time a client may take to send a
+	// request's headers, and a SOCKS client its handshake. If zero, 10 s.
+	ReadHeaderTimeout time.Duration
+
+	// IdleTimeout bounds how long a keep-alive connection may wait for
+	// its next request. If zero, 2 minutes.
+	IdleTimeout time.Duration
+
+	// MaxHeaderBytes caps a request's headers. If zero, 64 KiB.
+	MaxHeaderBytes int
+
+	// DrainTimeout is how long Shutdown lets open tunnels and requests
+	// finish before it closes them. If zero, 10 s.
+	DrainTimeout time.Duration
+
+	// PAC gives the active PAC script's text for /proxy.pac and
+	// /wpad.dat, and its state for /status. If nil, or if it has no
+	// script, those pages serve a PAC that sends everything through this
+	// server.
+	PAC PACSource
+
+	// Logger receives one line per request and the server's events. If
+	// nil, slog.Default().
+	Logger *slog.Logger
+}
+
+// A PACSource is what the server knows of the PAC script in use;
+// *resolver.PACFile is one.
+type PACSource interface {
+	Source() ([]byte, bool)
+	Status() resolver.PACStatus
+}
+
+// A Server is the proxy daemon. Create it with New, start listeners with
+// Serve (HTTP) and ServeSOCKS, stop it with Shutdown. It is the HTTP
+// listener's http.Handler.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	id    string // this process's token in Via headers, for loop detection
+	state atomic.Pointer[state]
+	m     *metrics
+	start time.Time
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	httpSrvs  []*http.Server
+	conns     map[net.Conn]struct{} // hijacked and SOCKS connections in use
+	wg        sync.WaitGroup        // tunnels and SOCKS connections
+	closing   bool
+}
+
+// state is what a request uses from start to end, swapped as a whole on
+// a reload.
+type state struct {
+	r         *resolver.Resolver
+	transport *resolver.Transport
+	loadedAt  time.Time
+}
+
+// New returns a Server that decides with r.
+func New(cfg Config, r *resolver.Resolver) *Server {
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = 4096
+	}
+	if cfg.ReadHeaderTimeout <= 0 {
+		cfg.ReadHeaderTimeout = 10 * time.Second
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 2 * time.Minute
+	}
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = 64 << 10
+	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = 10 * time.Second
+	}
+	s := &Server{
+		cfg:       cfg,
+		log:       cfg.Logger,
+		m:         newMetrics(),
+		start:     time.Now(),
+		listeners: map[net.Listener]struct{}{},
+		conns:     map[net.Conn]struct{}{},
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	s.id = "pacd-" + hex.EncodeToString(b[:])
+	s.SetResolver(r)
+	return s
+}
+
+// SetResolver makes r the resolver of every request from now on. Requests
+// and tunnels already under way finish with the one they started with.
+func (s *Server) SetResolver(r *resolver.Resolver) {
+	old := s.state.Swap(&state{r: r, transport: r.Transport(), loadedAt: time.Now()})
+	if old != nil {
+		// Pooled connections of the old routes are no longer wanted.
+		go func() {
+			time.Sleep(s.cfg.IdleTimeout)
+			old.transport.CloseIdleConnections()
+		}()
+	}
+}
+
+// Resolver returns the resolver in use.
+func (s *Server) Resolver() *resolver.Resolver { return s.state.Load().r }
+
+// ErrServerClosed is returned by Serve and ServeSOCKS after Shutdown.
+var ErrServerClosed = errors.New("daemon: server closed")
+
+func (s *Server) track(ln net.Listener) (net.Listener, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return nil, ErrServerClosed
+	}
+	s.listeners[ln] = struct{}{}
+	return netutil.LimitListener(ln, s.cfg.MaxConns), nil
+}
+
+// Serve serves the HTTP proxy on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	lim, err := s.track(ln)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		ConnState: func(c net.Conn, st http.ConnState) {
+			switch st {
+			case http.StateNew:
+				s.m.conns.Add(1)
+			case http.StateClosed, http.StateHijacked:
+				s.m.conns.Add(-1)
+			}
+		},
+	}
+	srv.SetKeepAlivesEnabled(true)
+	s.mu.Lock()
+	s.httpSrvs = append(s.httpSrvs, srv)
+	s.mu.Unlock()
+	err = srv.Serve(lim)
+	if errors.Is(err, http.ErrServerClosed) {
+		return ErrServerClosed
+	}
+	return err
+}
+
+// ServeSOCKS serves the SOCKS5 proxy on ln until Shutdown.
+func (s *Server) ServeSOCKS(ln net.Listener) error {
+	lim, err := s.track(ln)
+	if err != nil {
+		return err
+	}
+	for {
+		c, err := lim.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closing := s.closing
+			s.mu.Unlock()
+			if closing {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			return err
+		}
+		if !s.hold(c) {
+			c.Close()
+			continue
+		}
+		go func() {
+			defer s.release(c)
+			s.serveSOCKS(c)
+		}()
+	}
+}
+
+// hold registers a connection that Shutdown must wait for; false when the
+// server is closing.
+func (s *Server) hold(c net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) release(c net.Conn) {
+	c.Close()
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// Shutdown stops accepting connections, lets requests and tunnels under
+// way finish for at most Config.DrainTimeout (or until ctx ends), then
+// closes what is left.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	srvs := s.httpSrvs
+	for ln := range s.listeners {
+		ln.Close()
+	}
+	s.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.DrainTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, srv := range srvs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Shutdown(ctx); err != nil {
+				srv.Close()
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.mu.Lock()
+		n := len(s.conns)
+		for c := range s.conns {
+			c.Close()
+		}
+		s.mu.Unlock()
+		s.log.Info("shutdown: closed connections still open", "count", n)
+		<-done
+	}
+	wg.Wait()
+	s.state.Load().transport.CloseIdleConnections()
+	return nil
+}
+
+// allowed reports whether a client at addr may use the proxy.
+func (s *Server) allowed(addr string) bool {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return false
+	}
+	a := ap.Addr().Unmap()
+	if a.IsLoopback() {
+		return true
+	}
+	for _, p := range s.cfg.Allow {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// isSelf reports whether host:port is one of this server's listeners, so
+// that proxying to it would loop.
+func (s *Server) isSelf(host string, port uint16) bool {
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		if host != "localhost" {
+			return false
+		}
+		a = netip.MustParseAddr("127.0.0.1")
+	}
+	a = a.Unmap()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for ln := range s.listeners {
+		la, err := netip.ParseAddrPort(ln.Addr().String())
+		if err != nil || la.Port() != port {
+			continue
+		}
+		l := la.Addr().Unmap()
+		if l == a || l.IsLoopback() && a.IsLoopback() || l.IsUnspecified() && (a.IsLoopback() || isLocal(a)) {
+			return true
+		}
+	}
+	return false
+}
+
+// isLocal reports whether a is an address of this machine.
+func isLocal(a netip.Addr) bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, ia := range addrs {
+		if n, ok := ia.(*net.IPNet); ok {
+			if b, ok := netip.AddrFromSlice(n.IP); ok && b.Unmap() == a {
+				return true
+			}
+		}
+	}
+	return false
+}

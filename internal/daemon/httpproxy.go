@@ -1,0 +1,334 @@
+package daemon
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pacd/pacd/resolver"
+)
+
+// ServeHTTP is the HTTP listener's handler: CONNECT tunnels,
+// absolute-form requests to forward, and pacd's own pages for requests in
+// origin form.
+func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if !s.allowed(req.RemoteAddr) {
+		s.m.request("refused", http.StatusForbidden)
+		s.log.Warn("client not allowed", "client", req.RemoteAddr)
+		http.Error(w, "pacd: your address may not use this proxy", http.StatusForbidden)
+		return
+	}
+	switch {
+	case req.Method == http.MethodConnect:
+		if !s.authorized(w, req) {
+			return
+		}
+		s.connect(w, req)
+	case req.URL.IsAbs():
+		if !s.authorized(w, req) {
+			return
+		}
+		s.forward(w, req)
+	default:
+		s.page(w, req)
+	}
+}
+
+// authorized checks the client's Proxy-Authorization when the server
+// requires credentials, and answers 407 when they are missing or wrong.
+func (s *Server) authorized(w http.ResponseWriter, req *http.Request) bool {
+	if s.cfg.Username == "" {
+		return true
+	}
+	user, pass, ok := parseBasic(req.Header.Get("Proxy-Authorization"))
+	if ok && s.checkCredentials(user, pass) {
+		return true
+	}
+	s.m.request("auth", http.StatusProxyAuthRequired)
+	w.Header().Set("Proxy-Authenticate", `Basic realm="pacd"`)
+	http.Error(w, "pacd: proxy authentication required", http.StatusProxyAuthRequired)
+	return false
+}
+
+func (s *Server) checkCredentials(user, pass string) bool {
+	u := subtle.ConstantTimeCompare([]byte(user), []byte(s.cfg.Username))
+	p := subtle.ConstantTimeCompare([]byte(pass), []byte(s.cfg.Password))
+	return u&p == 1
+}
+
+func parseBasic(h string) (user, pass string, ok bool) {
+	const prefix = "Basic "
+	if len(h) < len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+		return "", "", false
+	}
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(h[len(prefix):]))
+	if err != nil {
+		return "", "", false
+	}
+	user, pass, ok = strings.Cut(string(b), ":")
+	return user, pass, ok
+}
+
+// requestLog collects what one request's log line says.
+type requestLog struct {
+	start    time.Time
+	client   string
+	kind     string
+	target   string
+	decision resolver.Decision
+	proxy    resolver.Proxy
+	status   int
+	up, down int64
+	err      error
+}
+
+func (s *Server) logRequest(l *requestLog) {
+	s.m.request(l.kind, l.status)
+	if l.decision.Proxies != nil {
+		s.m.decision(l.decision.Source)
+	}
+	attrs := []slog.Attr{
+		slog.String("client", l.client),
+		slog.String("kind", l.kind),
+		slog.String("target", l.target),
+		slog.Int("status", l.status),
+	}
+	if l.decision.Proxies != nil {
+		attrs = append(attrs, slog.String("decision", l.decision.String()), slog.String("source", l.decision.Source.String()))
+		if l.status < 400 || l.proxy != (resolver.Proxy{}) {
+			attrs = append(attrs, slog.String("via", l.proxy.String()))
+		}
+	}
+	attrs = append(attrs, slog.Int64("up", l.up), slog.Int64("down", l.down), slog.Duration("duration", time.Since(l.start)))
+	level := slog.LevelInfo
+	if l.err != nil {
+		attrs = append(attrs, slog.String("error", l.err.Error()))
+		level = slog.LevelWarn
+	}
+	s.log.LogAttrs(context.Background(), level, "request", attrs...)
+}
+
+// connect opens a tunnel for a CONNECT request.
+func (s *Server) connect(w http.ResponseWriter, req *http.Request) {
+	l := &requestLog{start: time.Now(), client: req.RemoteAddr, kind: "connect", target: req.Host}
+	defer s.logRequest(l)
+	host, port, err := splitHostPort(req.Host)
+	if err != nil {
+		l.status, l.err = http.StatusBadRequest, err
+		http.Error(w, "pacd: "+err.Error(), l.status)
+		return
+	}
+	if s.isSelf(host, port) {
+		l.status, l.err = http.StatusLoopDetected, errors.New("the target is this proxy")
+		http.Error(w, "pacd: refusing to connect to itself", l.status)
+		return
+	}
+	st := s.state.Load()
+	ctx := req.Context()
+	d, err := st.r.ResolveQuery(ctx, resolver.Query{Kind: resolver.TCPStream, Host: host, Port: port})
+	if err != nil {
+		l.status, l.err = http.StatusBadGateway, err
+		http.Error(w, "pacd: "+err.Error(), l.status)
+		return
+	}
+	l.decision = d
+	up, via, err := st.r.Dial(ctx, d, "tcp", net.JoinHostPort(host, strconv.Itoa(int(port))))
+	l.proxy = via
+	if err != nil {
+		l.status, l.err = errorStatus(err), err
+		s.m.failed(err)
+		writeProxyError(w, l.status, err)
+		return
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		up.Close()
+		l.status, l.err = http.StatusInternalServerError, errors.New("connection cannot be hijacked")
+		http.Error(w, "pacd: "+l.err.Error(), l.status)
+		return
+	}
+	client, rw, err := hj.Hijack()
+	if err != nil {
+		up.Close()
+		l.status, l.err = http.StatusInternalServerError, err
+		return
+	}
+	l.status = http.StatusOK
+	if !s.hold(client) {
+		client.Close()
+		up.Close()
+		return
+	}
+	defer s.release(client)
+	client.SetDeadline(time.Time{})
+	if _, err := io.WriteString(client, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
+		up.Close()
+		l.err = err
+		return
+	}
+	// Bytes the client sent after its request are the tunnel's first.
+	var first []byte
+	if n := rw.Reader.Buffered(); n > 0 {
+		first, _ = rw.Reader.Peek(n)
+	}
+	l.up, l.down = s.tunnel(client, up, first)
+}
+
+// hopHeaders are the hop-by-hop headers that never go to the next hop
+// (RFC 9110, section 7.6.1), besides those named in Connection.
+var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+
+// forward carries an absolute-form request.
+func (s *Server) forward(w http.ResponseWriter, req *http.Request) {
+	l := &requestLog{start: time.Now(), client: req.RemoteAddr, kind: "http", target: req.URL.Redacted()}
+	defer s.logRequest(l)
+	for _, v := range req.Header.Values("Via") {
+		if strings.Contains(v, s.id) {
+			l.status, l.err = http.StatusLoopDetected, errors.New("the request came through this proxy already")
+			http.Error(w, "pacd: loop detected", l.status)
+			return
+		}
+	}
+	if req.URL.Scheme != "http" {
+		// A client sends an https:// URL only to a proxy it wants to
+		// speak TLS to the origin for it, which pacd does not: CONNECT
+		// is the way.
+		l.status, l.err = http.StatusBadRequest, fmt.Errorf("scheme %q: use CONNECT for anything but http", req.URL.Scheme)
+		http.Error(w, "pacd: "+l.err.Error(), l.status)
+		return
+	}
+	host, port, err := splitHostPort(req.URL.Host)
+	if err == nil && s.isSelf(host, port) {
+		l.status, l.err = http.StatusLoopDetected, errors.New("the target is this proxy")
+		http.Error(w, "pacd: refusing to forward to itself", l.status)
+		return
+	}
+	st := s.state.Load()
+	d, err := st.r.Resolve(req.Context(), req.URL)
+	if err != nil {
+		l.status, l.err = http.StatusBadGateway, err
+		http.Error(w, "pacd: "+err.Error(), l.status)
+		return
+	}
+	l.decision = d
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.Out.URL = pr.In.URL
+			pr.Out.Host = pr.In.Host
+			pr.Out.Header.Add("Via", fmt.Sprintf("%d.%d %s", req.ProtoMajor, req.ProtoMinor, s.id))
+		},
+		Transport: roundTripFunc(func(out *http.Request) (*http.Response, error) {
+			resp, via, err := st.transport.RoundTripDecision(out, d)
+			l.proxy = via
+			return resp, err
+		}),
+		FlushInterval: -1,
+		ErrorLog:      slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
+			l.status, l.err = errorStatus(err), err
+			s.m.failed(err)
+			writeProxyError(w, l.status, err)
+		},
+		ModifyResponse: func(resp *http.Response) error {
+			l.status = resp.StatusCode
+			return nil
+		},
+	}
+	cw := &countingWriter{ResponseWriter: w}
+	body := &countingBody{rc: req.Body}
+	req.Body = body
+	rp.ServeHTTP(cw, req)
+	l.up, l.down = body.n, cw.n
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// countingWriter counts the bytes of a response body, and passes
+// Flusher and Hijacker through (ReverseProxy needs both, the second for
+// WebSocket upgrades).
+type countingWriter struct {
+	http.ResponseWriter
+	n int64
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(b)
+	c.n += int64(n)
+	return n, err
+}
+
+func (c *countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
+
+type countingBody struct {
+	rc io.ReadCloser
+	n  int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	b.n += int64(n)
+	return n, err
+}
+
+func (b *countingBody) Close() error { return b.rc.Close() }
+
+// errorStatus maps a failure to reach a destination to the status the
+// client gets: 407 when an upstream wants credentials pacd does not have,
+// 504 when everything timed out, 502 otherwise.
+func errorStatus(err error) int {
+	var ae *resolver.ProxyAuthError
+	if errors.As(err, &ae) {
+		return http.StatusProxyAuthRequired
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
+		return http.StatusGatewayTimeout
+	}
+	return http.StatusBadGateway
+}
+
+// writeProxyError answers a client whose request could not be carried,
+// with a one-line reason. A 407 names the upstream that wants
+// credentials, and carries no challenge: it is not pacd that asks.
+func writeProxyError(w http.ResponseWriter, status int, err error) {
+	msg := err.Error()
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		msg = oe.Err.Error()
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Pacd-Error", strings.ReplaceAll(msg, "\n", " "))
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "pacd: %s\n", msg)
+}
+
+// splitHostPort splits a request's host[:port], with port 80 by default.
+func splitHostPort(hp string) (string, uint16, error) {
+	host, ps, err := net.SplitHostPort(hp)
+	if err != nil {
+		if strings.Contains(err.Error(), "missing port") {
+			return strings.Trim(hp, "[]"), 80, nil
+		}
+		return "", 0, fmt.Errorf("invalid target %q", hp)
+	}
+	n, err := strconv.ParseUint(ps, 10, 16)
+	if err != nil || n == 0 {
+		return "", 0, fmt.Errorf("invalid port in %q", hp)
+	}
+	if host == "" {
+		return "", 0, fmt.Errorf("no host in %q", hp)
+	}
+	return host, uint16(n), nil
+}

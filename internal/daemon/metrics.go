@@ -1,0 +1,117 @@
+package daemon
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pacd/pacd/resolver"
+)
+
+// metrics are the server's counters, written out in the Prometheus text
+// format by /metrics.
+type metrics struct {
+	conns   atomic.Int64 // client connections open on the HTTP listener
+	tunnels atomic.Int64 // tunnels open (CONNECT and SOCKS)
+	up      atomic.Int64 // bytes from clients to destinations
+	down    atomic.Int64 // bytes from destinations to clients
+
+	unreachable atomic.Int64 // upstreams that could not be reached
+	refused     atomic.Int64 // upstreams that refused, or wanted credentials
+
+	mu        sync.Mutex
+	requests  map[[2]string]int64 // kind, code -> count
+	decisions map[string]int64    // source -> count
+}
+
+func newMetrics() *metrics {
+	return &metrics{requests: map[[2]string]int64{}, decisions: map[string]int64{}}
+}
+
+func (m *metrics) request(kind string, status int) {
+	code := strconv.Itoa(status)
+	if status == 0 {
+		code = "none"
+	}
+	m.mu.Lock()
+	m.requests[[2]string{kind, code}]++
+	m.mu.Unlock()
+}
+
+func (m *metrics) decision(src resolver.Source) {
+	m.mu.Lock()
+	m.decisions[src.String()]++
+	m.mu.Unlock()
+}
+
+func (m *metrics) bytes(up, down int64) {
+	m.up.Add(up)
+	m.down.Add(down)
+}
+
+func (m *metrics) failed(err error) {
+	var re *resolver.ReachError
+	if errors.As(err, &re) {
+		m.unreachable.Add(1)
+	} else {
+		m.refused.Add(1)
+	}
+}
+
+// write writes the metrics, and the gauges of the moment: the PAC's
+// state and the number of proxies tried last.
+func (m *metrics) write(w io.Writer, s *Server) {
+	m.mu.Lock()
+	reqs := make([][2]string, 0, len(m.requests))
+	for k := range m.requests {
+		reqs = append(reqs, k)
+	}
+	sort.Slice(reqs, func(i, j int) bool { return reqs[i][0]+reqs[i][1] < reqs[j][0]+reqs[j][1] })
+	fmt.Fprintln(w, "# HELP pacd_requests_total Requests and connections served, by kind (http, connect, socks, page, auth, refused) and status.")
+	fmt.Fprintln(w, "# TYPE pacd_requests_total counter")
+	for _, k := range reqs {
+		fmt.Fprintf(w, "pacd_requests_total{kind=%q,code=%q} %d\n", k[0], k[1], m.requests[k])
+	}
+	srcs := make([]string, 0, len(m.decisions))
+	for k := range m.decisions {
+		srcs = append(srcs, k)
+	}
+	sort.Strings(srcs)
+	fmt.Fprintln(w, "# HELP pacd_decisions_total Decisions made, by what decided (pac, env, mount, bypass, implicit, ...).")
+	fmt.Fprintln(w, "# TYPE pacd_decisions_total counter")
+	for _, k := range srcs {
+		fmt.Fprintf(w, "pacd_decisions_total{source=%q} %d\n", k, m.decisions[k])
+	}
+	m.mu.Unlock()
+
+	gauge := func(name, help string, v int64) {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n%s %d\n", name, help, name, name, v)
+	}
+	counter := func(name, help string, v int64) {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", name, help, name, name, v)
+	}
+	counter("pacd_upstream_unreachable_total", "Proxies (or destinations, for DIRECT) that could not be reached.", m.unreachable.Load())
+	counter("pacd_upstream_refused_total", "Connections that a reached proxy refused or wanted credentials for.", m.refused.Load())
+	fmt.Fprintln(w, "# HELP pacd_bytes_total Bytes carried, by direction (up: client to destination).")
+	fmt.Fprintln(w, "# TYPE pacd_bytes_total counter")
+	fmt.Fprintf(w, "pacd_bytes_total{direction=\"up\"} %d\npacd_bytes_total{direction=\"down\"} %d\n", m.up.Load(), m.down.Load())
+	gauge("pacd_connections_open", "Client connections open on the HTTP listeners.", m.conns.Load())
+	gauge("pacd_tunnels_open", "CONNECT and SOCKS tunnels open.", m.tunnels.Load())
+	gauge("pacd_bad_proxies", "Proxies tried last because they could not be reached recently.", int64(len(s.Resolver().BadProxies())))
+	if s.cfg.PAC != nil {
+		st := s.cfg.PAC.Status()
+		loaded := int64(0)
+		if st.Loaded {
+			loaded = 1
+		}
+		gauge("pacd_pac_loaded", "Whether a PAC script is loaded.", loaded)
+		gauge("pacd_pac_failures", "Consecutive failed checks of the PAC location.", int64(st.Failures))
+		if st.Loaded {
+			fmt.Fprintf(w, "# HELP pacd_pac_loaded_timestamp_seconds When the PAC script in use was loaded.\n# TYPE pacd_pac_loaded_timestamp_seconds gauge\npacd_pac_loaded_timestamp_seconds %d\n", st.LoadedAt.Unix())
+		}
+	}
+}
