@@ -14,7 +14,6 @@ import (
 	"github.com/dop251/goja"
 )
 
-
 func TestParseDottedQuad(t *testing.T) {
 	tests := []struct {
 		in   string
