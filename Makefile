@@ -4,12 +4,16 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: all build test check unit corpus fuzz bench deps corpus-gen
+.PHONY: all build wasm test check unit corpus fuzz bench deps corpus-gen
 
 all: build
 
 build:
 	$(GO) build -trimpath -o bin/pacd ./cmd/pacd
+
+# wasm builds the PAC engine as a WebAssembly reactor (see cmd/pac-wasm).
+wasm:
+	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -ldflags='-s -w' -o bin/pac.wasm ./cmd/pac-wasm
 
 # deps installs everything the tests need on a fresh Debian machine.
 deps:

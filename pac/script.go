@@ -53,6 +53,8 @@ type jsRuntime struct {
 	args [2]goja.Value // the entry point's arguments during a call
 
 	timer *time.Timer // interrupts vm at the deadline; armed per evaluation
+
+	flag *uint32 // goja's interrupt word, found once by the WebAssembly build
 }
 
 // Compile compiles src, a PAC script, and runs its top level once to check
@@ -227,16 +229,23 @@ func (rt *jsRuntime) guard(ctx context.Context, timeout time.Duration, f func(*j
 		stopCtx = context.AfterFunc(ctx, func() { vm.Interrupt(context.Cause(ctx)) })
 	}
 	rt.timer.Reset(timeout)
+	beginRun(rt)
 	defer func() {
 		timerStopped := rt.timer.Stop()
 		ctxStopped := stopCtx == nil || stopCtx()
-		reusable = timerStopped && ctxStopped
+		reusable = timerStopped && ctxStopped && !endRun(rt)
 		if r := recover(); r != nil {
 			reusable = false
 			err = fmt.Errorf("pac: internal error: %v", r)
 		}
 	}()
 	res, callErr = f(rt)
+	var interrupted *goja.InterruptedError
+	if errors.As(callErr, &interrupted) {
+		// Whoever interrupted it, a runtime stopped halfway through the
+		// script may hold half-made state: it is not reused.
+		return res, callErr, false, nil
+	}
 	return res, callErr, true, nil
 }
 
