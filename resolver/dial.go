@@ -213,7 +213,11 @@ func (d *dialer) dialVia(ctx context.Context, p Proxy, network, addr string) (ne
 	default:
 		err = fmt.Errorf("resolver: cannot dial through %s", p)
 	}
-	stop()
+	if !stop() && err == nil {
+		// The deadline came as the handshake ended: the callback may set
+		// its past deadline after ours is cleared, so give up now.
+		err = context.DeadlineExceeded
+	}
 	if err != nil {
 		c.Close()
 		if ctx.Err() != nil {

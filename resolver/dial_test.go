@@ -336,3 +336,39 @@ func TestTransport(t *testing.T) {
 		t.Errorf("ProxyFunc = %v, %v; want the good proxy", u, err)
 	}
 }
+
+// TestTransportForwardFailover checks that a plain-http request fails over
+// from an HTTP proxy that accepts the connection and closes it without a
+// word, as it does from one that refuses the connection.
+func TestTransportForwardFailover(t *testing.T) {
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		io.WriteString(w, "origin")
+	}))
+	defer origin.Close()
+	closer := fakeProxy(t, func(c net.Conn) {})
+	// A forwarding proxy: it answers absolute-form requests itself.
+	forwarder := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if !req.URL.IsAbs() {
+			http.Error(w, "not a proxy request", http.StatusBadRequest)
+			return
+		}
+		io.WriteString(w, "forwarded "+req.URL.String())
+	}))
+	defer forwarder.Close()
+	fwd := strings.TrimPrefix(forwarder.URL, "http://")
+	r := mustNew(t, &resolver.Config{PAC: fixedPAC{answer: "PROXY " + closer + "; PROXY " + fwd}, ProxyLoopback: true})
+	client := &http.Client{Transport: r.Transport()}
+	defer client.CloseIdleConnections()
+	resp, err := client.Get(origin.URL + "/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "forwarded "+origin.URL+"/x" {
+		t.Errorf("body = %q", body)
+	}
+	if bad := r.BadProxies(); len(bad) != 1 || bad[0].Proxy.Addr() != closer {
+		t.Errorf("BadProxies = %v, want the proxy that closed", bad)
+	}
+}

@@ -167,7 +167,11 @@ func (t *Transport) route(p Proxy, forward bool) *http.Transport {
 		pu.Scheme = "http"
 		rt.Proxy = http.ProxyURL(pu) // its user information becomes Proxy-Authorization
 		rt.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			return d.connectProxyTimeout(ctx, p)
+			c, err := d.connectProxyTimeout(ctx, p)
+			if err != nil {
+				return nil, err
+			}
+			return &freshConn{Conn: c, p: p.WithoutCredentials()}, nil
 		}
 	} else {
 		rt.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -259,4 +263,28 @@ func (d *dialer) connectProxyTimeout(ctx context.Context, p Proxy) (net.Conn, er
 	ctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
 	return d.connectProxy(ctx, p)
+}
+
+// freshConn is a connection to an HTTP proxy that forwards requests. A
+// proxy that accepts the connection and closes it before answering
+// anything could not be used, like one that refused the connection: the
+// first read's failure on a connection that never delivered a byte is a
+// *ReachError, so that the request moves to the next proxy. Once a byte
+// has arrived, errors are the connection's own (net/http retries a
+// reused connection that the proxy closed while idle by itself).
+type freshConn struct {
+	net.Conn
+	p    Proxy
+	seen bool
+}
+
+func (c *freshConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.seen = true
+	}
+	if err != nil && !c.seen {
+		return n, &ReachError{Proxy: c.p, Err: fmt.Errorf("closed without answering: %w", err)}
+	}
+	return n, err
 }
