@@ -41,7 +41,8 @@
 //	 "max_call_stack_size": 0, "max_script_size": 0, "max_result_size": 0}
 //
 // zone is an IANA time zone name (the module carries the time zone
-// database); "" means UTC. Zero limits mean the engine's defaults.
+// database); "" means UTC. It is the zone of the time functions and of
+// the script's Date objects. Zero limits mean the engine's defaults.
 //
 // Imports, from the module "pac_host":
 //

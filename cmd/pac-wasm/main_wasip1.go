@@ -97,6 +97,10 @@ func load(cfgPtr unsafe.Pointer, cfgLen int32) int32 {
 		}
 		loc = l
 	}
+	// The module runs one script, so the process's zone can be the
+	// script's: goja gives Date objects time.Local, and a native pacd
+	// sets it to the zone asked for (pacd eval --tz) in the same way.
+	time.Local = loc
 	s, err := pac.Compile(cfg.Source, &pac.Options{
 		Name:             cfg.Name,
 		Resolver:         hostResolver{},
