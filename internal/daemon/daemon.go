@@ -202,7 +202,9 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.httpSrvs = append(s.httpSrvs, srv)
 	s.mu.Unlock()
 	err = srv.Serve(lim)
-	if errors.Is(err, http.ErrServerClosed) {
+	// Shutdown closes the listener before it shuts srv down, so Serve may
+	// see the closed listener first.
+	if errors.Is(err, http.ErrServerClosed) || s.isClosing() {
 		return ErrServerClosed
 	}
 	return err
@@ -239,6 +241,12 @@ func (s *Server) ServeSOCKS(ln net.Listener) error {
 			s.serveSOCKS(c)
 		}()
 	}
+}
+
+func (s *Server) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
 }
 
 // hold registers a connection that Shutdown must wait for; false when the
