@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -293,7 +294,8 @@ func errorStatus(err error) int {
 		return http.StatusProxyAuthRequired
 	}
 	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
+	// The outermost net.Error may hide a timeout deeper in the chain.
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
 		return http.StatusGatewayTimeout
 	}
 	return http.StatusBadGateway
@@ -304,8 +306,9 @@ func errorStatus(err error) int {
 // credentials, and carries no challenge: it is not pacd that asks.
 func writeProxyError(w http.ResponseWriter, status int, err error) {
 	msg := err.Error()
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Err != nil {
+	// Only the outermost OpError ("proxy connect tcp host:port: ...") is
+	// dropped: one deeper down is a single proxy's, not the whole story.
+	if oe, ok := err.(*net.OpError); ok && oe.Err != nil {
 		msg = oe.Err.Error()
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
