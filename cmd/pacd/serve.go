@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -150,7 +151,7 @@ func (o *serveFlags) run(ctx context.Context, e *env, args []string) error {
 	for _, w := range r.Warnings() {
 		log.Warn(w)
 	}
-	daemon.Version = versionString()
+	versionOnce.Do(func() { daemon.Version = versionString() }) // once: tests run serve concurrently
 	srv := daemon.New(dc, r)
 
 	lc := net.ListenConfig{}
@@ -202,6 +203,8 @@ func (o *serveFlags) run(ctx context.Context, e *env, args []string) error {
 		}
 	}
 }
+
+var versionOnce sync.Once
 
 // reload rereads the PAC script and rebuilds the configuration; a new
 // configuration that fails to build leaves the old one in use.
