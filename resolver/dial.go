@@ -82,6 +82,7 @@ type dialer struct {
 	timeout time.Duration
 	tls     *tls.Config
 	retry   time.Duration
+	respTO  time.Duration // Config.ResponseHeaderTimeout, for Transport
 	log     *slog.Logger
 	now     func() time.Time
 
@@ -95,6 +96,7 @@ func newDialer(cfg *Config, log *slog.Logger) *dialer {
 		timeout: cfg.DialTimeout,
 		tls:     cfg.TLSConfig,
 		retry:   cfg.RetryInterval,
+		respTO:  cfg.ResponseHeaderTimeout,
 		log:     log,
 		now:     time.Now,
 		bad:     map[Proxy]time.Time{},

@@ -82,6 +82,15 @@ type Config struct {
 	// included. If zero, 10 seconds.
 	DialTimeout time.Duration
 
+	// ResponseHeaderTimeout bounds the wait for a response's headers
+	// once a request has been sent, through Transport, whatever the
+	// route: the one way to end a request forwarded to an HTTP proxy
+	// that accepts it and never answers (such a request cannot move to
+	// the next proxy: it may already have had its effect). If zero,
+	// there is no bound, as in net/http, and slow origins behind a proxy
+	// are never cut off.
+	ResponseHeaderTimeout time.Duration
+
 	// Dial makes the TCP connections. If nil, a net.Dialer (which
 	// resolves names and races IPv6 and IPv4 as RFC 8305 describes).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)

@@ -159,6 +159,9 @@ func (t *Transport) route(p Proxy, forward bool) *http.Transport {
 	rt.Proxy = nil
 	rt.DialTLSContext = nil
 	d := t.r.dialer
+	if rt.ResponseHeaderTimeout == 0 {
+		rt.ResponseHeaderTimeout = d.respTO
+	}
 	if forward {
 		// net/http writes absolute-form requests to the proxy over a
 		// connection that pacd made (TLS included for an HTTPS proxy),

@@ -1288,7 +1288,7 @@ func TestUpstreamErrors(t *testing.T) {
 		hole := upstream.StartBlackhole(t)
 		ts := startServer(t, daemon.Config{}, &resolver.Config{
 			PAC: pacFunc(func(_, _ string) string { return "PROXY " + hole }), ProxyLoopback: true,
-			DialTimeout: 300 * time.Millisecond,
+			DialTimeout: 300 * time.Millisecond, ResponseHeaderTimeout: 300 * time.Millisecond,
 		})
 		start := time.Now()
 		c, resp := connect(t, ts.http, o.TLSAddr(), nil)
@@ -1312,7 +1312,7 @@ func TestUpstreamErrors(t *testing.T) {
 		hole := upstream.StartBlackhole(t)
 		ts := startServer(t, daemon.Config{}, &resolver.Config{
 			PAC: pacFunc(func(_, _ string) string { return "PROXY " + hole }), ProxyLoopback: true,
-			DialTimeout: 300 * time.Millisecond,
+			DialTimeout: 300 * time.Millisecond, ResponseHeaderTimeout: 300 * time.Millisecond,
 		})
 		start := time.Now()
 		r := runCurl(t, "--max-time", "3", "-x", ts.proxyURL(), o.URL("/index.txt"))
