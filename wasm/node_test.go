@@ -24,6 +24,7 @@ import (
 const (
 	nodeCorpusDir   = "../testdata/pac"
 	nodeCorpusBatch = "../web/test/corpus.mjs"
+	nodeAPITests    = "../web/test/api.mjs"
 )
 
 // minNodeCorpusFiles is the fewest expectation files the corpus may hold
@@ -175,7 +176,10 @@ var nodeParserCases = []string{
 //
 // Files with a timeout hold scripts that loop forever, which nothing can
 // interrupt on Node's main thread: web/test/corpus.mjs runs them in a
-// Worker (createWorkerEngine) that is terminated at the file's deadline.
+// Worker (createWorkerEngine) that is terminated at the file's deadline,
+// or after 1 s if that is later, so that a loaded machine does not time
+// out the quick cases; a loop times out either way, with the engine's own
+// message.
 func TestNodeParity(t *testing.T) {
 	node := nodePath(t)
 	module := wasmtest.Module(t)
@@ -271,6 +275,24 @@ func TestNodeParity(t *testing.T) {
 	}
 	t.Logf("compared %d cases (compiles and evaluations) of %d files, %d of them with a timeout, run in a Worker; %d extra result strings parsed",
 		compared, len(files), timeouts, len(nodeParserCases))
+}
+
+// TestNodeAPI runs web/test/api.mjs, the node:test tests of
+// web/pacwasm.js's API (loading, errors, DNS, clock, the one-script
+// instance, memory growth, the Worker engine and its timeouts), on a
+// freshly built module.
+func TestNodeAPI(t *testing.T) {
+	node := nodePath(t)
+	module := wasmtest.Module(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "--test-reporter=spec", nodeAPITests)
+	cmd.Env = append(os.Environ(), "PACWASM_MODULE="+module, "NODE_NO_WARNINGS=1", "NO_COLOR=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", node, nodeAPITests, err, out)
+	}
+	t.Logf("%s", out)
 }
 
 func nodeCheckParsed(t *testing.T, where, s string, got *nodeParsed) {

@@ -304,18 +304,19 @@ class Host {
   bytes() { return new Uint8Array(this.memory.buffer); }
   view() { return new DataView(this.memory.buffer); }
 
-  str(ptr, len) { return decoder.decode(new Uint8Array(this.memory.buffer, ptr, len)); }
+  str(ptr, len) { return decoder.decode(new Uint8Array(this.memory.buffer, ptr >>> 0, len >>> 0)); }
 
   // put writes s (truncated to cap bytes, at a ';' when it must cut) at
   // ptr and returns the length written.
   put(ptr, cap, s) {
+    cap >>>= 0;
     let b = encoder.encode(s);
     if (b.length > cap) {
       let end = b.lastIndexOf(0x3b, cap);
       if (end < 0) end = 0;
       b = b.subarray(0, end);
     }
-    new Uint8Array(this.memory.buffer, ptr, b.length).set(b);
+    new Uint8Array(this.memory.buffer, ptr >>> 0, b.length).set(b);
     return b.length;
   }
 
@@ -363,17 +364,17 @@ class Host {
     const h = this;
     const impl = {
       args_sizes_get(argc, bufSize) {
-        const v = h.view(); v.setUint32(argc, 0, true); v.setUint32(bufSize, 0, true);
+        const v = h.view(); v.setUint32(argc >>> 0, 0, true); v.setUint32(bufSize >>> 0, 0, true);
         return ERRNO_SUCCESS;
       },
       args_get() { return ERRNO_SUCCESS; },
       environ_sizes_get(count, bufSize) {
-        const v = h.view(); v.setUint32(count, 0, true); v.setUint32(bufSize, 0, true);
+        const v = h.view(); v.setUint32(count >>> 0, 0, true); v.setUint32(bufSize >>> 0, 0, true);
         return ERRNO_SUCCESS;
       },
       environ_get() { return ERRNO_SUCCESS; },
       clock_res_get(id, out) {
-        h.view().setBigUint64(out, 1000n, true);
+        h.view().setBigUint64(out >>> 0, 1000n, true);
         return ERRNO_SUCCESS;
       },
       clock_time_get(id, precision, out) {
@@ -388,10 +389,12 @@ class Host {
         } else {
           return ERRNO_INVAL;
         }
-        h.view().setBigUint64(out, ns, true);
+        h.view().setBigUint64(out >>> 0, ns, true);
         return ERRNO_SUCCESS;
       },
       random_get(ptr, len) {
+        ptr >>>= 0;
+        len >>>= 0;
         for (let off = 0; off < len; off += 65536) {
           crypto.getRandomValues(new Uint8Array(h.memory.buffer, ptr + off, Math.min(65536, len - off)));
         }
@@ -399,6 +402,7 @@ class Host {
       },
       fd_write(fd, iovs, iovsLen, nwritten) {
         if (fd !== 1 && fd !== 2) return ERRNO_BADF;
+        iovs >>>= 0;
         const v = h.view();
         const chunks = [];
         let total = 0;
@@ -411,11 +415,12 @@ class Host {
         let off = 0;
         for (const c of chunks) { all.set(c, off); off += c.length; }
         h.output(fd, all);
-        h.view().setUint32(nwritten, total, true);
+        h.view().setUint32(nwritten >>> 0, total, true);
         return ERRNO_SUCCESS;
       },
       fd_fdstat_get(fd, out) {
-        if (fd > 2) return ERRNO_BADF;
+        if (fd < 0 || fd > 2) return ERRNO_BADF;
+        out >>>= 0;
         const v = h.view();
         v.setUint8(out, 2); // character device
         v.setUint16(out + 2, 0, true);
@@ -428,6 +433,8 @@ class Host {
       // Nothing here can wait: every subscription (a clock, in practice)
       // is reported as having happened at once.
       poll_oneoff(inPtr, outPtr, nsubs, neventsPtr) {
+        inPtr >>>= 0;
+        outPtr >>>= 0;
         const v = h.view();
         for (let i = 0; i < nsubs; i++) {
           const s = inPtr + 48 * i, e = outPtr + 32 * i;
@@ -438,7 +445,7 @@ class Host {
           v.setBigUint64(e + 16, 0n, true);
           v.setUint16(e + 24, 0, true);
         }
-        v.setUint32(neventsPtr, nsubs, true);
+        v.setUint32(neventsPtr >>> 0, nsubs, true);
         return ERRNO_SUCCESS;
       },
     };
@@ -651,7 +658,7 @@ export class Engine {
     try {
       this._run(() => {
         const bytes = encoder.encode(script._config);
-        const p = this._ex.pac_alloc(bytes.length);
+        const p = this._ex.pac_alloc(bytes.length) >>> 0;
         new Uint8Array(this._host.memory.buffer, p, bytes.length).set(bytes);
         let rc;
         try {
@@ -681,7 +688,7 @@ export class Engine {
         if (this._scratch) this._ex.pac_free(this._scratch);
         this._scratch = 0;
         const cap = Math.max(need, 4096);
-        this._scratch = this._ex.pac_alloc(cap);
+        this._scratch = this._ex.pac_alloc(cap) >>> 0;
         this._scratchCap = cap;
       }
       // Memory may have grown since the last call: fresh views.
