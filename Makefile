@@ -46,3 +46,9 @@ bench:
 # corpus-gen rewrites the generated corporate PAC and its expectations.
 corpus-gen:
 	$(GO) run ./internal/gencorpus -o testdata/pac
+
+# bench-daemon measures pacd serve beside a direct connection, squid and
+# tinyproxy on loopback (see bench/README.md).
+.PHONY: bench-daemon
+bench-daemon:
+	./bench/daemon.sh
