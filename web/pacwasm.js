@@ -1205,7 +1205,8 @@ function isGoPrintable(ch) {
  * way to stop a runaway script.
  *
  * Calls are answered one at a time, in order. A resolve callback cannot
- * cross into a Worker: resolve must be a table here.
+ * cross into a Worker: resolve must be a table here. In Node a live
+ * Worker keeps the process running: terminate() the engine when done.
  *
  * @param {string|URL} workerURL where pacwasm-worker.js is (in Node, a
  *   file: URL or a path)
