@@ -180,11 +180,13 @@ async function instantiateSource(source, imports) {
 }
 
 // toURL resolves a URL string against the page; in Node, a string that is
-// not an absolute URL is a file path (null).
+// not an absolute URL (or is a Windows path, C:\x) is a file path (null).
 function toURL(s) {
   if (s instanceof URL) return s;
   try {
-    return new URL(s);
+    const u = new URL(s);
+    if (isNode && /^[a-z]:$/i.test(u.protocol)) return null;
+    return u;
   } catch {
     if (isNode) return null;
     return new URL(s, globalThis.location?.href);
