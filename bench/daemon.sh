@@ -191,6 +191,7 @@ rm -f /dev/shm/"$squid_name"-*
 "${unpriv[@]}" squid -n "$squid_name" -N -f "$tmp/squid/squid.conf" >"$tmp/squid/stderr.log" 2>&1 &
 squid_pid=$!
 pids+=("$squid_pid")
+disown "$squid_pid" # it is SIGKILLed on exit: no "Killed" line from bash
 
 log "starting tinyproxy on $tiny_addr"
 "${unpriv[@]}" tinyproxy -d -c "$tmp/tinyproxy/tinyproxy.conf" >"$tmp/tinyproxy/stderr.log" 2>&1 &
