@@ -12,8 +12,9 @@
 #   BENCH_BYTES     bytes per tunnel measurement, split over its streams
 #                   (default 1073741824, 1 GiB)
 #   BENCH_IDLE      idle tunnels per proxy (default 5000)
-#   BENCH_REPEAT    tunnel runs, the median counts (default 3)
+#   BENCH_REPEAT    tunnel runs per proxy, the median counts (default 5)
 #   BENCH_CONNECT_CONC  connect-rate workers (default 8)
+#   BENCH_PACD      a pacd binary to measure instead of building bin/pacd
 #   BENCH_KEEP=1    keep the scratch directory (logs, configs, results)
 #   BENCH_QUICK=1   2 s runs, 64 MiB tunnels, 200 idle tunnels
 #
@@ -30,7 +31,7 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy
 
 # The command as given, for the report's header.
 cmdline=""
-for v in BENCH_QUICK BENCH_DURATION BENCH_CONC BENCH_BYTES BENCH_IDLE BENCH_REPEAT BENCH_CONNECT_CONC; do
+for v in BENCH_QUICK BENCH_DURATION BENCH_CONC BENCH_BYTES BENCH_IDLE BENCH_REPEAT BENCH_CONNECT_CONC BENCH_PACD; do
 	if [[ -n "${!v:-}" ]]; then cmdline+="$v=${!v} "; fi
 done
 cmdline+="./bench/daemon.sh"
@@ -47,7 +48,7 @@ duration=${BENCH_DURATION:-10s}
 conc=${BENCH_CONC:-32}
 bytes=${BENCH_BYTES:-1073741824}
 idle=${BENCH_IDLE:-5000}
-repeat=${BENCH_REPEAT:-3}
+repeat=${BENCH_REPEAT:-5}
 cconc=${BENCH_CONNECT_CONC:-8}
 
 log() { printf '== %s\n' "$*" >&2; }
@@ -111,8 +112,17 @@ if ((need > hardfiles)); then
 	log "warning: $idle idle tunnels need about $need open files per proxy; the hard limit is $hardfiles"
 fi
 
-log "building bin/pacd and the load tool"
-go build -trimpath -o bin/pacd ./cmd/pacd
+if [[ -n "${BENCH_PACD:-}" ]]; then
+	pacd=$BENCH_PACD
+	[[ -x "$pacd" ]] || die "BENCH_PACD=$pacd is not an executable"
+	log "building the load tool; measuring $pacd"
+	pacd_desc="pacd $pacd"
+else
+	pacd=bin/pacd
+	log "building bin/pacd and the load tool"
+	go build -trimpath -o bin/pacd ./cmd/pacd
+	pacd_desc="pacd built from $(git describe --always --dirty 2>/dev/null || echo 'this tree')"
+fi
 go build -trimpath -o "$tmp/load" ./bench/load
 load=$tmp/load
 
@@ -142,7 +152,7 @@ tiny_addr=127.0.0.1:${ports[2]}
 # --max-conns: the default (4096 per listener) is below the idle-tunnel
 # count; --log-level error: no line per request.
 log "starting pacd serve on $pacd_addr"
-bin/pacd serve --listen "$pacd_addr" --pac bench/load.pac --proxy-loopback --no-env \
+"$pacd" serve --listen "$pacd_addr" --pac bench/load.pac --proxy-loopback --no-env \
 	--max-conns $((idle + 1024)) --drain 1s --log-level error 2>"$tmp/pacd.log" &
 pacd_pid=$!
 pids+=("$pacd_pid")
@@ -239,10 +249,14 @@ for c in "$conc" 1; do
 			-c "$c" -d "$duration" -warmup "$warmup"
 	done
 done
+# Tunnel runs are short (a GiB takes about a second), so rounds go
+# over the proxies in turn and the report takes each one's median.
 for s in 1 4; do
-	for t in "${targets[@]}"; do
-		measure tunnel -label "$t" -proxy "${addr_of[$t]}" -target "$origin_source" \
-			-bytes $((bytes / s)) -streams "$s" -repeat "$repeat"
+	for ((i = 0; i < repeat; i++)); do
+		for t in "${targets[@]}"; do
+			measure tunnel -label "$t" -proxy "${addr_of[$t]}" -target "$origin_source" \
+				-bytes $((bytes / s)) -streams "$s" -repeat 1
+		done
 	done
 done
 for t in "${targets[@]}"; do
@@ -265,7 +279,7 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 	echo "Command: \`$cmdline\` ($(date -u '+%Y-%m-%d %H:%M UTC'))"
 	echo
 	echo "Machine: $(nproc) CPUs ($cpu), $(uname -sr), $(go version | cut -d' ' -f3-4);" \
-		"pacd $(git describe --always --dirty 2>/dev/null || echo '?'), $(squid -v | sed -n 's/^Squid Cache: Version /squid /p'), $(tinyproxy -v 2>&1 | head -1)"
+		"$pacd_desc, $(squid -v | sed -n 's/^Squid Cache: Version /squid /p'), $(tinyproxy -v 2>&1 | head -1)"
 	echo
 	echo "Load average (1, 5, 15 min) at the start: $load_start; at the end: $load_end."
 	echo

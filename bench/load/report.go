@@ -90,6 +90,17 @@ func readRun(in io.Reader) (*run, error) {
 			if r.tunnel[v.Label] == nil {
 				r.tunnel[v.Label] = map[int]tunnelResult{}
 			}
+			// Several lines for one proxy and stream count are rounds
+			// of one measurement (the script interleaves them with the
+			// other proxies'): their runs are pooled.
+			if old, ok := r.tunnel[v.Label][v.Streams]; ok {
+				v.RunsMBs = append(old.RunsMBs, v.RunsMBs...)
+				v.Repeat += old.Repeat
+				v.Errors += old.Errors
+				v.ErrorTop = append(old.ErrorTop, v.ErrorTop...)
+				v.TotalBytes += old.TotalBytes
+				v.MBs = median(v.RunsMBs)
+			}
 			r.tunnel[v.Label][v.Streams] = v
 			if !slices.Contains(r.streams, v.Streams) {
 				r.streams = append(r.streams, v.Streams)

@@ -120,20 +120,27 @@ func runTunnel(args []string) error {
 		r.RunsMBs = append(r.RunsMBs, float64(got)/secs/1e6)
 	}
 	r.Errors, r.ErrorTop = errs.count(), errs.top(3)
-	if len(r.RunsMBs) > 0 {
-		s := slices.Clone(r.RunsMBs)
-		slices.Sort(s)
-		r.MBs = s[len(s)/2]
-		if len(s)%2 == 0 {
-			r.MBs = (s[len(s)/2-1] + s[len(s)/2]) / 2
-		}
-	}
+	r.MBs = median(r.RunsMBs)
 	emit(r)
 	logf("tunnel %-10s streams=%d %6.0f MB/s (runs %s), %v", *label, *streams, r.MBs, fmtRuns(r.RunsMBs), &errs)
 	if len(r.RunsMBs) == 0 {
 		return fmt.Errorf("no run succeeded (%v)", &errs)
 	}
 	return nil
+}
+
+// median is the middle value of runs (the mean of the two middle ones
+// for an even count), 0 for none.
+func median(runs []float64) float64 {
+	if len(runs) == 0 {
+		return 0
+	}
+	s := slices.Clone(runs)
+	slices.Sort(s)
+	if len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return s[len(s)/2]
 }
 
 func fmtRuns(runs []float64) string {
