@@ -102,6 +102,15 @@ type Config struct {
 	// Logger receives warnings (environment values that were ignored,
 	// proxies that failed). If nil, nothing is logged.
 	Logger *slog.Logger
+
+	// Flavor makes the Resolver read the environment, NO_PROXY and the
+	// explicit settings exactly as the named client does, quirks
+	// included (see [Flavor]); every Decision then says which of the
+	// client's rules changed its answer. If zero, pacd's canonical
+	// reading. Under a flavour, Proxy, Proxies, Mounts and Bypass mean
+	// the client's own equivalent, and New fails on a setting the client
+	// has none for; only the chromium flavour consults PAC.
+	Flavor Flavor
 }
 
 // A Resolver decides how to reach each URL and connects accordingly. It
@@ -128,6 +137,9 @@ type Resolver struct {
 	log      *slog.Logger
 
 	dialer *dialer
+
+	flavor     flavor // nil for the canonical reading
+	flavorName Flavor
 }
 
 type envProxy struct {
@@ -154,6 +166,16 @@ func New(cfg *Config) (*Resolver, error) {
 		r.failClosed = true
 	default:
 		return nil, fmt.Errorf("resolver: OnPACError %q: want \"direct\" or \"fail\"", cfg.OnPACError)
+	}
+	if cfg.Flavor != Canonical {
+		for _, c := range cfg.Credentials {
+			p, err := ParseProxyURL(c)
+			if err != nil || !p.HasCredentials() {
+				return nil, fmt.Errorf("resolver: credentials: %q is not a proxy URL with user information", redactURL(c))
+			}
+			r.creds[p.Addr()] = p
+		}
+		return newFlavored(cfg, r)
 	}
 	var errs []error
 	for i, m := range cfg.Mounts {
@@ -366,6 +388,16 @@ type Decision struct {
 	// not be used, proxies that cannot carry this kind of connection, a
 	// PAC evaluation that failed.
 	Warnings []string
+
+	// Flavor is the flavour the decision was made under (Config.Flavor).
+	Flavor Flavor
+
+	// Clauses are the rules of the flavour's client, where it departs
+	// from the canonical reading, that decided or changed this answer,
+	// in the order they applied. A decision that differs from the
+	// canonical one for the same settings has at least one. Always empty
+	// under Canonical.
+	Clauses []Clause
 }
 
 // String returns the decision in PAC syntax: "PROXY p:8080; DIRECT".
@@ -389,7 +421,16 @@ func (d Decision) URLs() string {
 
 // Explain says in one line what decided: "mount all://*.example.com",
 // "NO_PROXY entry .corp.example", "PAC returned \"PROXY p:8080\"".
+// Under a flavour, the clauses follow, separated by "; ".
 func (d Decision) Explain() string {
+	s := d.explainSource()
+	for _, c := range d.Clauses {
+		s += "; " + c.Text
+	}
+	return s
+}
+
+func (d Decision) explainSource() string {
 	switch d.Source {
 	case FromDefault:
 		return "no rule applies: DIRECT"
@@ -445,7 +486,14 @@ func (r *Resolver) Resolve(ctx context.Context, u *url.URL) (Decision, error) {
 // listening sockets always go DIRECT); a list left empty is DIRECT. The
 // error is non-nil only for a query without a usable destination, or when
 // PAC evaluation fails and Config.OnPACError is "fail".
+//
+// Under a flavour (Config.Flavor), the client's own order applies
+// instead, after the override; the error is then also non-nil, a
+// *RefusedError, where the client refuses the request.
 func (r *Resolver) ResolveQuery(ctx context.Context, q Query) (Decision, error) {
+	if r.flavor != nil {
+		return r.resolveFlavored(ctx, q)
+	}
 	scheme, host, port, pacURL, err := q.target()
 	if err != nil {
 		return Decision{}, err
