@@ -155,3 +155,14 @@ func SystemResolver(timeout time.Duration) Resolver {
 	}
 	return newSystemResolver(timeout)
 }
+
+// SystemAddresses returns the function that [Compile] uses when
+// Options.MyIPAddresses is nil: it finds the machine's addresses as
+// Chromium does (see Options.MyIPAddresses), with timeout per search,
+// and caches the answer. It is safe for concurrent use.
+func SystemAddresses(timeout time.Duration) func(ctx context.Context) []netip.Addr {
+	if timeout <= 0 {
+		timeout = DefaultDNSTimeout
+	}
+	return newMyIPFinder(timeout)
+}

@@ -39,6 +39,11 @@ func WithTrace(ctx context.Context, fn func(Call)) context.Context {
 	return context.WithValue(ctx, traceKey{}, fn)
 }
 
+// TraceFunc returns the function that [WithTrace] put in ctx, or nil.
+// Other engines that run this package's built-ins (package
+// github.com/pacd/pacd/wasm) use it to report the calls they trace.
+func TraceFunc(ctx context.Context) func(Call) { return traceFromContext(ctx) }
+
 func traceFromContext(ctx context.Context) func(Call) {
 	fn, _ := ctx.Value(traceKey{}).(func(Call))
 	return fn
