@@ -41,6 +41,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -370,17 +371,44 @@ func (r *Report) counts() (passed, failed int) {
 	return passed, failed
 }
 
-// Run compiles the file's script in its environment and evaluates every
-// case. An unreadable or uncompilable script fails the whole file (unless
-// the file expects exactly that compile error).
+// An Evaluator is a compiled script: *pac.Script, or a script of another
+// engine that honours pac.Options (such as the WebAssembly engine of
+// package github.com/pacd/pacd/wasm).
+type Evaluator interface {
+	Eval(ctx context.Context, url, host string) (string, error)
+}
+
+// A Compiler compiles src with opts for [File.RunWith], as [pac.Compile]
+// does, with the same errors.
+type Compiler func(src string, opts *pac.Options) (Evaluator, error)
+
+// Run compiles the file's script in its environment with [pac.Compile]
+// and evaluates every case. An unreadable or uncompilable script fails
+// the whole file (unless the file expects exactly that compile error).
 func (f *File) Run(ctx context.Context) *Report {
+	return f.RunWith(ctx, func(src string, opts *pac.Options) (Evaluator, error) {
+		s, err := pac.Compile(src, opts)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	})
+}
+
+// RunWith is Run with another engine: compile compiles the script. If
+// the Evaluator it returns is an io.Closer, RunWith closes it when the
+// cases have run.
+func (f *File) RunWith(ctx context.Context, compile Compiler) *Report {
 	r := &Report{File: f}
 	src, err := os.ReadFile(f.PAC)
 	if err != nil {
 		r.Failure = err.Error()
 		return r
 	}
-	s, err := pac.Compile(string(src), f.Options())
+	s, err := compile(string(src), f.Options())
+	if c, ok := s.(io.Closer); ok && err == nil {
+		defer c.Close()
+	}
 	r.CompileErr = err
 	if f.CompileError != "" {
 		switch {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pacd/pacd/pac"
 	"github.com/pacd/pacd/pac/pactest"
 )
 
@@ -101,5 +102,44 @@ func TestRun(t *testing.T) {
 	got, err := pactest.Expand(dir, filepath.Join(dir, "a.pac"))
 	if err != nil || len(got) != 3 || got[2] != filepath.Join(dir, "a.pactest") {
 		t.Errorf("Expand = %q, %v", got, err)
+	}
+}
+
+// closingScript is an Evaluator of another engine, which must be closed.
+type closingScript struct {
+	answer string
+	closed *bool
+}
+
+func (s closingScript) Eval(context.Context, string, string) (string, error) { return s.answer, nil }
+func (s closingScript) Close() error                                         { *s.closed = true; return nil }
+
+func TestRunWith(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.pac"), []byte("// any script\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "a.pactest")
+	if err := os.WriteFile(path, []byte("tz: Europe/Berlin\nhttp://a/ => DIRECT\nhttp://b/ => PROXY p:1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := pactest.ParseFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := false
+	var gotOpts *pac.Options
+	r := f.RunWith(context.Background(), func(src string, opts *pac.Options) (pactest.Evaluator, error) {
+		gotOpts = opts
+		return closingScript{"DIRECT", &closed}, nil
+	})
+	if r.Passed() != 1 || r.Failed() != 1 {
+		t.Errorf("passed %d, failed %d; want 1 and 1", r.Passed(), r.Failed())
+	}
+	if !closed {
+		t.Error("RunWith did not close the script")
+	}
+	if gotOpts == nil || gotOpts.Name != "a.pac" || gotOpts.Location.String() != "Europe/Berlin" {
+		t.Errorf("compile got options %+v, want the file's", gotOpts)
 	}
 }
