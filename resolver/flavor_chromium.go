@@ -142,6 +142,11 @@ func (c *chromiumFlavor) readEnv(env environ, r *Resolver) {
 	}
 	if p, n, ok := get("all_proxy", "http"); ok {
 		c.single, c.singleName = &p, n
+		for _, s := range []string{"http", "https"} {
+			if n, v, _ := getVar(env, s+"_proxy"); v != "" {
+				c.perName[s] = n
+			}
+		}
 	} else {
 		for _, s := range []string{"http", "https", "ftp"} {
 			if p, n, ok := get(s+"_proxy", "http"); ok {

@@ -223,6 +223,9 @@ func atoi(s string) int {
 func (c *curlFlavor) why(text string, matched bool, host string) Clause {
 	t := strings.ToLower(text)
 	isV6 := strings.Contains(host, ":")
+	if matched && strings.Contains(t, "/") {
+		return clause("curl/cidr-atoi", text, "curl reads the bits of %s with atoi, so what follows the number is ignored", t)
+	}
 	switch {
 	case chromiumSyntax(t):
 		return clause("curl/no-chromium-syntax", text, "curl does not understand Chromium's %s in NO_PROXY", t)

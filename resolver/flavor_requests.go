@@ -138,6 +138,7 @@ func (q *requestsFlavor) decide(ctx context.Context, r *Resolver, req *request) 
 	if bypass.entry != "" {
 		return directDecision(FromBypass, bypass.entry, clauses...), nil
 	}
+	clauses = append(clauses, q.env.notes(req.scheme)...)
 	return directDecision(FromDefault, "", clauses...), nil
 }
 
@@ -173,6 +174,7 @@ func (q *requestsFlavor) bypass(req *request, hostname string) (bypassResult, []
 	}
 	if res.entry != "" {
 		res.entry = from + " entry " + res.entry
+		return res, res.clauses
 	}
 	return res, append(notes, res.clauses...)
 }
