@@ -162,6 +162,12 @@ func (t *Transport) route(p Proxy, forward bool) *http.Transport {
 	if rt.ResponseHeaderTimeout == 0 {
 		rt.ResponseHeaderTimeout = d.respTO
 	}
+	if rt.MaxIdleConnsPerHost == 0 {
+		// Every request through a proxy goes to one host, the proxy:
+		// net/http's default of two idle connections per host would make
+		// most of them open a new connection.
+		rt.MaxIdleConnsPerHost = 64
+	}
 	if forward {
 		// net/http writes absolute-form requests to the proxy over a
 		// connection that pacd made (TLS included for an HTTPS proxy),

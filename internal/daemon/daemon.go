@@ -34,7 +34,6 @@ import (
 	"time"
 
 	"github.com/pacd/pacd/resolver"
-	"golang.org/x/net/netutil"
 )
 
 // Config configures a Server. Zero fields take the documented defaults.
@@ -48,8 +47,9 @@ type Config struct {
 	// RFC 1929 login on the SOCKS listener.
 	Username, Password string
 
-	// MaxConns caps the client connections open at once, per listener.
-	// If zero, 4096.
+	// MaxConns caps the client connections open at once, over all
+	// listeners; one more is answered with 503 (HTTP) or closed (SOCKS).
+	// If zero, 16384.
 	MaxConns int
 
 	// ReadHeaderTimeout bounds the time a client may take to send a
@@ -102,6 +102,8 @@ type Server struct {
 	conns     map[net.Conn]struct{} // hijacked and SOCKS connections in use
 	wg        sync.WaitGroup        // tunnels and SOCKS connections
 	closing   bool
+
+	open atomic.Int64 // client connections open, against Config.MaxConns
 }
 
 // state is what a request uses from start to end, swapped as a whole on
@@ -115,7 +117,7 @@ type state struct {
 // New returns a Server that decides with r.
 func New(cfg Config, r *resolver.Resolver) *Server {
 	if cfg.MaxConns <= 0 {
-		cfg.MaxConns = 4096
+		cfg.MaxConns = 16384
 	}
 	if cfg.ReadHeaderTimeout <= 0 {
 		cfg.ReadHeaderTimeout = 10 * time.Second
@@ -150,7 +152,13 @@ func New(cfg Config, r *resolver.Resolver) *Server {
 // SetResolver makes r the resolver of every request from now on. Requests
 // and tunnels already under way finish with the one they started with.
 func (s *Server) SetResolver(r *resolver.Resolver) {
-	old := s.state.Swap(&state{r: r, transport: r.Transport(), loadedAt: time.Now()})
+	// Many clients share few upstreams: keep more idle connections per
+	// host than net/http's default of two, or requests through a proxy
+	// pay for a new connection each.
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.MaxIdleConns = 4096
+	base.MaxIdleConnsPerHost = 256
+	old := s.state.Swap(&state{r: r, transport: r.TransportFrom(base), loadedAt: time.Now()})
 	if old != nil {
 		// Pooled connections of the old routes are no longer wanted.
 		go func() {
@@ -166,19 +174,20 @@ func (s *Server) Resolver() *resolver.Resolver { return s.state.Load().r }
 // ErrServerClosed is returned by Serve and ServeSOCKS after Shutdown.
 var ErrServerClosed = errors.New("daemon: server closed")
 
-func (s *Server) track(ln net.Listener) (net.Listener, error) {
+func (s *Server) track(ln net.Listener, reject func(net.Conn)) (net.Listener, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
 		return nil, ErrServerClosed
 	}
 	s.listeners[ln] = struct{}{}
-	return netutil.LimitListener(ln, s.cfg.MaxConns), nil
+	return &limitListener{Listener: ln, open: &s.open, max: int64(s.cfg.MaxConns), reject: reject,
+		onFull: func() { s.m.request("full", http.StatusServiceUnavailable) }}, nil
 }
 
 // Serve serves the HTTP proxy on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	lim, err := s.track(ln)
+	lim, err := s.track(ln, rejectHTTP)
 	if err != nil {
 		return err
 	}
@@ -192,7 +201,10 @@ func (s *Server) Serve(ln net.Listener) error {
 			switch st {
 			case http.StateNew:
 				s.m.conns.Add(1)
-			case http.StateClosed, http.StateHijacked:
+			case http.StateClosed:
+				s.m.conns.Add(-1)
+				s.open.Add(-1) // a hijacked connection is released by its tunnel
+			case http.StateHijacked:
 				s.m.conns.Add(-1)
 			}
 		},
@@ -212,7 +224,7 @@ func (s *Server) Serve(ln net.Listener) error {
 
 // ServeSOCKS serves the SOCKS5 proxy on ln until Shutdown.
 func (s *Server) ServeSOCKS(ln net.Listener) error {
-	lim, err := s.track(ln)
+	lim, err := s.track(ln, rejectSOCKS)
 	if err != nil {
 		return err
 	}
@@ -234,6 +246,7 @@ func (s *Server) ServeSOCKS(ln net.Listener) error {
 		}
 		if !s.hold(c) {
 			c.Close()
+			s.open.Add(-1)
 			continue
 		}
 		go func() {
@@ -262,11 +275,14 @@ func (s *Server) hold(c net.Conn) bool {
 	return true
 }
 
+// release ends a connection taken by hold, and frees its place under
+// Config.MaxConns.
 func (s *Server) release(c net.Conn) {
 	c.Close()
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
+	s.open.Add(-1)
 	s.wg.Done()
 }
 

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/base64"
@@ -122,7 +123,12 @@ func (s *Server) logRequest(l *requestLog) {
 // connect opens a tunnel for a CONNECT request.
 func (s *Server) connect(w http.ResponseWriter, req *http.Request) {
 	l := &requestLog{start: time.Now(), client: req.RemoteAddr, kind: "connect", target: req.Host}
-	defer s.logRequest(l)
+	logged := false // the tunnel logs the request itself when it ends
+	defer func() {
+		if !logged {
+			s.logRequest(l)
+		}
+	}()
 	host, port, err := splitHostPort(req.Host)
 	if err != nil {
 		l.status, l.err = http.StatusBadRequest, err
@@ -168,26 +174,31 @@ func (s *Server) connect(w http.ResponseWriter, req *http.Request) {
 	if !s.hold(client) {
 		client.Close()
 		up.Close()
+		s.open.Add(-1)
 		return
 	}
-	defer s.release(client)
 	client.SetDeadline(time.Time{})
-	if _, err := io.WriteString(client, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
-		up.Close()
-		l.err = err
-		return
-	}
 	// Bytes the client sent after its request are the tunnel's first.
 	var first []byte
 	if n := rw.Reader.Buffered(); n > 0 {
-		first, _ = rw.Reader.Peek(n)
+		p, _ := rw.Reader.Peek(n)
+		first = bytes.Clone(p)
 	}
-	l.up, l.down = s.tunnel(client, up, first)
+	// The tunnel runs on goroutines of its own, so that this handler, and
+	// with it net/http's buffers for the connection, can go: an idle
+	// tunnel then holds no more than its two copying goroutines.
+	logged = true
+	go func() {
+		defer s.logRequest(l)
+		defer s.release(client)
+		if _, err := io.WriteString(client, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
+			up.Close()
+			l.err = err
+			return
+		}
+		l.up, l.down = s.tunnel(client, up, first)
+	}()
 }
-
-// hopHeaders are the hop-by-hop headers that never go to the next hop
-// (RFC 9110, section 7.6.1), besides those named in Connection.
-var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
 
 // forward carries an absolute-form request.
 func (s *Server) forward(w http.ResponseWriter, req *http.Request) {
@@ -233,7 +244,7 @@ func (s *Server) forward(w http.ResponseWriter, req *http.Request) {
 			l.proxy = via
 			return resp, err
 		}),
-		FlushInterval: -1,
+		FlushInterval: 0, // streaming responses (unknown length, event streams) are still flushed at once
 		ErrorLog:      slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
 			l.status, l.err = errorStatus(err), err

@@ -34,26 +34,62 @@ func (s *Server) tunnel(client, up net.Conn, first []byte) (upBytes, downBytes i
 	return upBytes, downBytes
 }
 
-// copyHalf copies src to dst, then half-closes dst (or closes it, if it
-// cannot be half-closed). io.Copy between two TCP connections uses
-// splice(2) on Linux, so the bytes do not pass through user space.
+// copyHalf copies src to dst, then half-closes dst (or closes both, if
+// dst cannot be half-closed or the copy failed).
+//
+// It reads into a small buffer until a read fills it, that is until bulk
+// data flows; from then on io.Copy moves the bytes, which between two TCP
+// connections lets the kernel splice them without passing through user
+// space. A tunnel that stays idle thus costs a small buffer rather than
+// io.Copy's 32 KiB and the two pipe descriptors a waiting splice holds.
 func copyHalf(dst, src net.Conn, first []byte) int64 {
 	var n int64
+	fail := func() int64 {
+		dst.Close()
+		src.Close()
+		return n
+	}
 	if len(first) > 0 {
 		m, err := dst.Write(first)
 		n += int64(m)
 		if err != nil {
-			dst.Close()
-			return n
+			return fail()
 		}
 	}
-	m, err := io.Copy(dst, src)
-	n += m
-	if cw, ok := dst.(closeWriter); ok && (err == nil || errors.Is(err, io.EOF)) {
+	var err error
+	buf := make([]byte, smallCopy)
+	for {
+		var m int
+		m, err = src.Read(buf)
+		if m > 0 {
+			w, werr := dst.Write(buf[:m])
+			n += int64(w)
+			if werr != nil {
+				return fail()
+			}
+		}
+		if err != nil {
+			break
+		}
+		if m == len(buf) {
+			buf = nil
+			var c int64
+			c, err = io.Copy(dst, src)
+			n += c
+			break
+		}
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fail()
+	}
+	if cw, ok := dst.(closeWriter); ok {
 		cw.CloseWrite()
 	} else {
 		dst.Close()
-		src.Close()
 	}
 	return n
 }
+
+// smallCopy is the buffer a direction of a tunnel reads into before bulk
+// data flows.
+const smallCopy = 1024
