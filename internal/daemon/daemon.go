@@ -8,7 +8,8 @@
 // through) and opens CONNECT tunnels for anything else; requests in
 // origin form are pacd's own pages: /proxy.pac and /wpad.dat (the active
 // PAC, for browsers), /status (what pacd is doing, and what it would do
-// for a URL) and /metrics (Prometheus text format). The SOCKS5 listener
+// for a URL), /metrics (Prometheus text format) and, when configured,
+// the PAC playground at / (Config.Playground). The SOCKS5 listener
 // serves RFC 1928 CONNECT with IPv4, IPv6 and name targets, and RFC 1929
 // username/password when client credentials are configured.
 //
@@ -72,6 +73,12 @@ type Config struct {
 	// script, those pages serve a PAC that sends everything through this
 	// server.
 	PAC PACSource
+
+	// Playground, when set, serves "/" and every page the server has no
+	// other use for: the PAC playground (web.Handler), whose answer is
+	// final (404 included). /proxy.pac, /wpad.dat, /status and /metrics
+	// stay the server's own. If nil, "/" is a short index of those pages.
+	Playground http.Handler
 
 	// Logger receives one line per request and the server's events. If
 	// nil, slog.Default().

@@ -21,16 +21,54 @@ func (s *Server) page(w http.ResponseWriter, req *http.Request) {
 	case "/metrics":
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		s.m.write(w, s)
-	case "/":
+	default:
+		if s.cfg.Playground != nil {
+			sw := &statusWriter{ResponseWriter: w}
+			s.cfg.Playground.ServeHTTP(sw, req)
+			s.m.request("page", sw.status())
+			return
+		}
+		if req.URL.Path != "/" {
+			http.NotFound(w, req)
+			s.m.request("page", http.StatusNotFound)
+			return
+		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		indexPage.Execute(w, nil)
-	default:
-		http.NotFound(w, req)
-		s.m.request("page", http.StatusNotFound)
-		return
 	}
 	s.m.request("page", http.StatusOK)
 }
+
+// statusWriter records the status of a response written by another
+// handler, for the metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) status() int {
+	if w.code == 0 {
+		return http.StatusOK
+	}
+	return w.code
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 <html lang="en"><meta charset="utf-8"><title>pacd</title>
