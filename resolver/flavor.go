@@ -213,6 +213,8 @@ func newFlavored(cfg *Config, r *Resolver) (*Resolver, error) {
 	if cfg.PAC != nil && cfg.Flavor != FlavorChromium {
 		r.warn(fmt.Sprintf("flavour %s: the PAC script is not consulted: %s reads no PAC", cfg.Flavor, cfg.Flavor.Client()))
 		r.pac = nil
+		c := clause(cfg.Flavor.String()+"/no-pac", "PAC", "%s reads no PAC script, so the script's answers do not apply", cfg.Flavor.Client())
+		r.noPAC = &c
 	}
 	var f flavor
 	var err error
@@ -296,6 +298,9 @@ func (r *Resolver) resolveFlavored(ctx context.Context, q Query) (Decision, erro
 		}
 		if len(d.Proxies) == 0 {
 			d.Proxies = []Proxy{{}}
+		}
+		if r.noPAC != nil {
+			d.Clauses = append([]Clause{*r.noPAC}, d.Clauses...)
 		}
 		if !d.Proxies[0].IsDirect() {
 			if dest, err := newDestination(req.host, req.eff); err == nil {

@@ -448,7 +448,7 @@ func (c *chromiumFlavor) why(text string, matched bool, host string) Clause {
 		return clause("chromium/scheme-entry", text, "Chromium's bypass rule %s applies only to that scheme's URLs", t)
 	case strings.HasPrefix(t, ".") || strings.HasPrefix(t, "*."):
 		apex := strings.TrimPrefix(strings.TrimPrefix(t, "*"), ".")
-		return clause("chromium/dot-excludes-apex", text, "Chromium reads %s as *.%s, which matches the names below %s but not %s itself", t, apex, apex, apex)
+		return clause("chromium/dot-excludes-apex", text, "Chromium's %s matches the names below %s but not %s itself (a leading . means *.)", t, apex, apex)
 	case strings.Count(t, ":") > 1 && !strings.HasPrefix(t, "[") && !strings.Contains(t, "/"):
 		return clause("chromium/ipv6-brackets", text, "Chromium reads an IPv6 address only in brackets, so %s is not an address to it", t)
 	case strings.HasSuffix(t, ".") || strings.HasSuffix(host, "."):

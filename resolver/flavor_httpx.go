@@ -56,6 +56,7 @@ type httpxFlavor struct {
 	envNo    *BypassList // the canonical reading of NO_PROXY, when proxy= ignores it
 	envNoVar string
 	notes    map[string][]Clause // urllib's notes per mount pattern
+	env      *pyEnv              // the environment, when read
 }
 
 type httpxMount struct {
@@ -103,6 +104,7 @@ func newHTTPXFlavor(cfg *Config, env environ, r *Resolver) (flavor, error) {
 			h.envNoVar = canon.NoProxy.Name
 		}
 	} else {
+		h.env = &pe
 		for _, s := range []string{"http", "https", "all"} {
 			v := pe.vals[s]
 			if v == "" {
@@ -355,6 +357,9 @@ func (h *httpxFlavor) decide(ctx context.Context, r *Resolver, req *request) (De
 		}
 	}
 	if winner == nil {
+		if h.env != nil {
+			clauses = append(clauses, h.env.notes(req.scheme)...)
+		}
 		if strings.HasSuffix(h.noFrom, " entry *") {
 			return directDecision(FromBypass, h.noFrom, clauses...), nil
 		}

@@ -14,7 +14,7 @@ func TestHTTPXFlavour(t *testing.T) {
 	}
 	runFlavourCases(t, resolver.FlavorHTTPX, []flavourCase{
 		{"environment proxies become mounts", []string{"all_proxy=" + p1}, resolver.Config{}, "ftp://example.com/", p1, ""},
-		{"empty lower case hides upper case (8)", []string{"https_proxy=", "HTTPS_PROXY=" + p2}, resolver.Config{}, "https://example.com/", "DIRECT", ""},
+		{"empty lower case hides upper case (8)", []string{"https_proxy=", "HTTPS_PROXY=" + p2}, resolver.Config{}, "https://example.com/", "DIRECT", "urllib/empty-hides-upper"},
 		{"x matches x and below (42)", rowEnv("NO_PROXY=example.com"), resolver.Config{}, "http://www.example.com/", "DIRECT", ""},
 		{"not at a non-label boundary (69)", rowEnv("NO_PROXY=example.com"), resolver.Config{}, "http://wwwexample.com/", pP, ""},
 		{".x excludes the apex (52)", rowEnv("NO_PROXY=.example.com"), resolver.Config{}, "http://example.com/", pP, "httpx/dot-excludes-apex"},

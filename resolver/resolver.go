@@ -140,6 +140,7 @@ type Resolver struct {
 
 	flavor     flavor // nil for the canonical reading
 	flavorName Flavor
+	noPAC      *Clause // the flavour was given a PAC script its client does not read
 }
 
 type envProxy struct {
