@@ -57,7 +57,7 @@ type env struct {
 var commands []*command
 
 func init() {
-	commands = []*command{cmdServe, cmdEval, cmdTest, cmdResolve, cmdVersion}
+	commands = []*command{cmdServe, cmdEval, cmdTest, cmdResolve, cmdDoctor, cmdVersion}
 }
 
 // usageError is returned by a command for a bad invocation; it exits with
