@@ -112,6 +112,16 @@
 // for it. pacd carries TCP streams and HTTP requests through every proxy
 // type, and UDP and listening sockets through none.
 //
+// # Client flavours
+//
+// Config.Flavor replaces all of the above with one client's own reading,
+// quirks included: Go's x/net and net/http, curl, Python's urllib,
+// requests, Node's proxy-from-env, HTTPX or Chromium (see [Flavor]).
+// Each flavour's file documents its clauses; a Decision made under one
+// names, in Decision.Clauses, the client's rules that made it differ
+// from the canonical reading, and a configuration the client refuses is
+// a [*RefusedError].
+//
 // # Applying a decision
 //
 // A connection tries the decision's proxies in order. It moves to the
