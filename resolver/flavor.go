@@ -110,6 +110,16 @@ func (f Flavor) String() string {
 	return string(f)
 }
 
+// Set sets f to the flavour named s, as ParseFlavor reads it, so that a
+// *Flavor is a flag.Value.
+func (f *Flavor) Set(s string) error {
+	v, err := ParseFlavor(s)
+	if err == nil {
+		*f = v
+	}
+	return err
+}
+
 // Client says which client and version the flavour imitates.
 func (f Flavor) Client() string {
 	for _, c := range flavorClients {

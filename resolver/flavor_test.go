@@ -3,6 +3,7 @@ package resolver_test
 import (
 	"context"
 	"errors"
+	"flag"
 	"strings"
 	"testing"
 
@@ -67,6 +68,15 @@ func TestParseFlavor(t *testing.T) {
 	}
 	if f, err := resolver.ParseFlavor(" CURL "); err != nil || f != resolver.FlavorCurl {
 		t.Errorf("ParseFlavor(\" CURL \") = %q, %v", f, err)
+	}
+	var fv resolver.Flavor
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.Var(&fv, "flavor", "")
+	if err := fs.Parse([]string{"--flavor", "httpx"}); err != nil || fv != resolver.FlavorHTTPX {
+		t.Errorf("--flavor httpx: %q, %v", fv, err)
+	}
+	if err := fs.Parse([]string{"--flavor", "wget"}); err == nil || fv != resolver.FlavorHTTPX {
+		t.Errorf("--flavor wget: %q, %v", fv, err)
 	}
 	if _, err := resolver.ParseFlavor("wget"); err == nil || !strings.Contains(err.Error(), "go-std") {
 		t.Errorf("ParseFlavor(wget): %v, want an error listing the flavours", err)
