@@ -11,6 +11,7 @@
 //	eval     evaluate a PAC script for URLs (a drop-in for pacparser's pactester)
 //	test     run PAC expectation files and report failures
 //	resolve  print how each URL would be reached, and why
+//	doctor   show where Go, curl, Python, Node, HTTPX and Chromium disagree on this environment
 //	version  print pacd's version
 //
 // Run "pacd help <command>" or "pacd <command> --help" for a command's flags.

@@ -185,6 +185,9 @@ func TestResolve(t *testing.T) {
 		{"not a URL", []string{"resolve", "www.example.org"}, 2, "", "not an absolute URL"},
 		{"no URL", []string{"resolve"}, 2, "", "no URL"},
 		{"bad format", []string{"resolve", "--format", "xml", "http://a/"}, 2, "", "--format"},
+		{"flavor", []string{"resolve", "--flavor", "go", "--explain", "https://corp.example/"}, 0,
+			"PROXY env.example:3128\n  # environment variable HTTPS_PROXY; Go's .corp.example matches only the names below corp.example, not corp.example itself\n", ""},
+		{"bad flavor", []string{"resolve", "--flavor", "lynx", "http://a/"}, 2, "", "lynx"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

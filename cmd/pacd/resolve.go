@@ -60,6 +60,7 @@ type resolveFlags struct {
 	proxyLoopback bool
 	onPACError    string
 	pacEnv        pacEnv
+	flavor        resolver.Flavor
 	pacRefresh    time.Duration     // serve's --pac-refresh; zero for the default
 	pac           *resolver.PACFile // opened by openPAC
 
@@ -103,6 +104,7 @@ func (o *resolveFlags) define(fs *flag.FlagSet) {
 	})
 	fs.BoolVar(&o.proxyLoopback, "proxy-loopback", false, "let localhost, loopback and link-local destinations be proxied")
 	fs.StringVar(&o.onPACError, "on-pac-error", "direct", "what a URL gets when the PAC script fails: `direct` or fail")
+	fs.Var(&o.flavor, "flavor", "read the settings as `CLIENT` does: go, go-std, curl, python, requests, node, httpx or chromium (default: pacd's canonical reading)")
 	o.pacEnv.define(fs)
 }
 
@@ -141,6 +143,7 @@ func (o *resolveFlags) resolverConfig(log *slog.Logger) (*resolver.Config, error
 		Credentials:   o.credentials,
 		ProxyLoopback: o.proxyLoopback,
 		OnPACError:    o.onPACError,
+		Flavor:        o.flavor,
 		Logger:        log,
 	}
 	if !o.noEnv {
@@ -181,6 +184,10 @@ func (o *resolveFlags) run(ctx context.Context, e *env, args []string) error {
 	}
 	r, err := resolver.New(cfg)
 	if err != nil {
+		var refused *resolver.RefusedError
+		if errors.As(err, &refused) {
+			return err // the client itself would refuse this configuration
+		}
 		return usagef("%v", err)
 	}
 	for _, w := range r.Warnings() {
@@ -203,19 +210,29 @@ func (o *resolveFlags) run(ctx context.Context, e *env, args []string) error {
 }
 
 type jsonDecision struct {
-	URL      string      `json:"url"`
-	PAC      string      `json:"pac"`
-	URLs     []string    `json:"urls"`
-	Proxies  []jsonProxy `json:"proxies"`
-	Source   string      `json:"source"`
-	Rule     string      `json:"rule,omitempty"`
-	Explain  string      `json:"explain"`
-	Warnings []string    `json:"warnings,omitempty"`
+	URL      string       `json:"url"`
+	PAC      string       `json:"pac"`
+	URLs     []string     `json:"urls"`
+	Proxies  []jsonProxy  `json:"proxies"`
+	Source   string       `json:"source"`
+	Rule     string       `json:"rule,omitempty"`
+	Explain  string       `json:"explain"`
+	Warnings []string     `json:"warnings,omitempty"`
+	Clauses  []jsonClause `json:"clauses,omitempty"`
+}
+
+type jsonClause struct {
+	ID      string `json:"id"`
+	Text    string `json:"text"`
+	Subject string `json:"subject,omitempty"`
 }
 
 func (o *resolveFlags) print(e *env, u *url.URL, d resolver.Decision, labelled bool) {
 	if o.json {
 		j := jsonDecision{URL: u.Redacted(), PAC: d.String(), Source: d.Source.String(), Rule: d.Rule, Explain: d.Explain(), Warnings: d.Warnings}
+		for _, c := range d.Clauses {
+			j.Clauses = append(j.Clauses, jsonClause{c.ID, c.Text, c.Subject})
+		}
 		for _, p := range d.Proxies {
 			j.URLs = append(j.URLs, p.String())
 			j.Proxies = append(j.Proxies, jsonProxy{Type: p.Type.String(), Host: p.Host, Port: p.Port})
