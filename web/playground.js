@@ -552,14 +552,14 @@ function changed({ now = false } = {}) {
   if (main.dataset.state !== 'loading' && main.dataset.state !== 'engine-error') setState('pending');
   clearTimeout(runTimer);
   runTimer = setTimeout(run, now ? 0 : RUN_DELAY);
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(save, SAVE_DELAY);
 }
 
 function run() {
   clearTimeout(runTimer);
   runChain = runChain.then(runOnce, runOnce);
   return runChain;
-  clearTimeout(saveTimer);
-  saveTimer = setTimeout(save, SAVE_DELAY);
 }
 
 async function save() {
@@ -891,14 +891,20 @@ async function explain(i, gen) {
 // ---------------------------------------------------------------------------
 // Loading scripts: files, drops, URLs
 
+// loadMessage says how loading a script went, in the box under its loaders.
+function loadMessage(box, text, failed = false) {
+  box.textContent = text;
+  box.classList.toggle('failed', failed);
+}
+
 async function loadFile(file, editor, box) {
   if (!file) return;
   try {
     editor.value = await file.text();
-    box.replaceChildren();
+    loadMessage(box, `Loaded ${file.name} (${file.size} bytes).`);
     changed({ now: true });
   } catch (e) {
-    box.textContent = `Could not read ${file.name}: ${e.message}`;
+    loadMessage(box, `Could not read ${file.name}: ${e.message}`, true);
   }
 }
 
@@ -922,7 +928,7 @@ function dropTarget(editor, box) {
 
 async function fetchPAC(ev) {
   ev.preventDefault();
-  const box = $('pac-error');
+  const box = $('pac-load-status');
   const input = $('pac-url');
   const raw = input.value.trim();
   let url;
@@ -931,26 +937,33 @@ async function fetchPAC(ev) {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('only http and https URLs can be fetched');
   } catch (e) {
     input.setAttribute('aria-invalid', 'true');
-    box.textContent = `Cannot load "${raw}": ${raw ? e.message : 'give a URL'}.`;
+    loadMessage(box, `Cannot load "${raw}": ${raw ? e.message : 'give a URL'}.`, true);
     return;
   }
   input.setAttribute('aria-invalid', 'false');
-  box.textContent = `Fetching ${url.href}…`;
+  loadMessage(box, `Fetching ${url.href}…`);
   let res;
   try {
     res = await fetch(url, { mode: 'cors', credentials: 'omit', cache: 'no-store', referrerPolicy: 'no-referrer' });
   } catch (e) {
-    box.textContent = `Could not fetch ${url.href} (${e.message}). Either the server did not answer, or it does not let ` +
+    loadMessage(box, `Could not fetch ${url.href} (${e.message}). Either the server did not answer, or it does not let ` +
       'other sites read the file: a server must send Access-Control-Allow-Origin (CORS) for a page to read it. ' +
-      'Download the file and open it with "Open a PAC file" instead.';
+      'Download the file and open it with "Open a PAC file" instead.', true);
     return;
   }
   if (!res.ok) {
-    box.textContent = `Could not load ${url.href}: the server answered ${res.status} ${res.statusText}.`;
+    loadMessage(box, `Could not load ${url.href}: the server answered ${res.status} ${res.statusText}.`, true);
     return;
   }
-  editorA.value = await res.text();
-  box.replaceChildren();
+  let text;
+  try {
+    text = await res.text();
+  } catch (e) {
+    loadMessage(box, `Could not read ${url.href}: ${e.message}`, true);
+    return;
+  }
+  editorA.value = text;
+  loadMessage(box, `Loaded ${url.href} (${text.length} characters).`);
   changed({ now: true });
 }
 
@@ -982,6 +995,9 @@ async function start() {
   for (const el of [editorA.textarea, editorB.textarea, urlsBox, zoneInput, clientInput, dnsRows, timeInput, timeoutInput]) {
     el.addEventListener('input', () => changed());
   }
+  // Typing makes what a load said old news.
+  editorA.textarea.addEventListener('input', () => loadMessage($('pac-load-status'), ''));
+  editorB.textarea.addEventListener('input', () => loadMessage($('cmp-load-status'), ''));
   fullURLsInput.addEventListener('change', () => changed());
   zoneInput.addEventListener('change', () => changed());
   $('dns-add').addEventListener('click', () => { addDNSRow('', '', true); });
@@ -994,16 +1010,16 @@ async function start() {
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); changed({ now: true }); }
   });
-  $('pac-file').addEventListener('change', (e) => loadFile(e.target.files[0], editorA, $('pac-error')));
+  $('pac-file').addEventListener('change', (e) => loadFile(e.target.files[0], editorA, $('pac-load-status')));
   $('cmp-file').addEventListener('change', (e) => {
     $('compare').open = true;
-    loadFile(e.target.files[0], editorB, $('cmp-error'));
+    loadFile(e.target.files[0], editorB, $('cmp-load-status'));
   });
   $('pac-fetch-form').addEventListener('submit', fetchPAC);
   $('cmp-copy').addEventListener('click', () => { editorB.value = editorA.value; changed({ now: true }); });
   $('cmp-clear').addEventListener('click', () => { editorB.value = ''; changed({ now: true }); });
-  dropTarget(editorA, $('pac-error'));
-  dropTarget(editorB, $('cmp-error'));
+  dropTarget(editorA, $('pac-load-status'));
+  dropTarget(editorB, $('cmp-load-status'));
   $('share').addEventListener('click', async () => {
     await save();
     const note = $('share-status');
