@@ -25,6 +25,14 @@ missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# The browser tests of web/ (web/playground_test.go, web/test/) and the
+# Node tests of the WebAssembly engine: Node.js and npm, and Debian's
+# Chromium, which playwright-core drives (it never downloads a browser).
+# Looked for as commands, not packages: a Node.js from elsewhere, with
+# its own npm, will do, and Debian's npm package would conflict with it.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
 	sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -43,3 +51,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 go mod download
+
+# playwright-core for the browser tests, at the version web/test's lock
+# file pins. npm ci starts from that file alone, so running it again
+# changes nothing.
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+	root="$(cd "$(dirname "$0")/.." && pwd)"
+	npm ci --prefix "$root/web/test" --no-audit --no-fund --loglevel=error
+fi
