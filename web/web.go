@@ -14,10 +14,10 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -81,7 +81,9 @@ const ContentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsaf
 // module is called for every request of /pac.wasm, so that it may read
 // a file that is rebuilt while the server runs; it may return the module
 // compressed with gzip, which is then sent as it is to clients that
-// accept gzip and decompressed for the others. When module is nil or
+// accept gzip and decompressed for the others. Every file has an ETag,
+// the module's included, so that a browser revalidates instead of
+// fetching it again. When module is nil or
 // fails, /pac.wasm answers 404 with a message saying so, and the page
 // shows it. Any other path is 404; methods other than GET and HEAD are
 // refused.
@@ -91,6 +93,24 @@ func Handler(module func() ([]byte, error)) http.Handler {
 
 type handler struct {
 	module func() ([]byte, error)
+
+	// The ETag of the module bytes last served, kept while module
+	// returns the same slice (an embedded module) so as not to hash it
+	// on every request.
+	mu      sync.Mutex
+	lastMod []byte
+	lastTag string
+}
+
+func (h *handler) moduleTag(b []byte) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(b) > 0 && len(b) == len(h.lastMod) && &b[0] == &h.lastMod[0] {
+		return h.lastTag
+	}
+	sum := sha256.Sum256(b)
+	h.lastMod, h.lastTag = b, hex.EncodeToString(sum[:12])
+	return h.lastTag
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -132,6 +152,11 @@ func (h *handler) serveModule(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "pacd playground: the WebAssembly engine (pac.wasm) is not available: "+err.Error(), http.StatusNotFound)
 		return
 	}
+	if len(b) == 0 {
+		http.Error(w, "pacd playground: the WebAssembly engine (pac.wasm) is empty", http.StatusNotFound)
+		return
+	}
+	tag := h.moduleTag(b)
 	hd := w.Header()
 	hd.Set("Content-Type", "application/wasm")
 	hd.Set("Cache-Control", "no-cache")
@@ -139,10 +164,13 @@ func (h *handler) serveModule(w http.ResponseWriter, req *http.Request) {
 		hd.Add("Vary", "Accept-Encoding")
 		if acceptsGzip(req) {
 			hd.Set("Content-Encoding", "gzip")
-			hd.Set("Content-Length", fmt.Sprint(len(b)))
-			if req.Method != http.MethodHead {
-				w.Write(b)
-			}
+			hd.Set("ETag", `"`+tag+`-gz"`)
+			http.ServeContent(w, req, "", time.Time{}, bytes.NewReader(b))
+			return
+		}
+		hd.Set("ETag", `"`+tag+`-id"`)
+		if inm := req.Header.Get("If-None-Match"); inm != "" && strings.Contains(inm, `"`+tag+`-id"`) {
+			w.WriteHeader(http.StatusNotModified) // no need to decompress
 			return
 		}
 		zr, err := gzip.NewReader(bytes.NewReader(b))
@@ -150,10 +178,11 @@ func (h *handler) serveModule(w http.ResponseWriter, req *http.Request) {
 			b, err = io.ReadAll(zr)
 		}
 		if err != nil {
-			hd.Del("Content-Type")
 			http.Error(w, "pacd playground: the WebAssembly engine (pac.wasm) does not decompress: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
+	} else {
+		hd.Set("ETag", `"`+tag+`"`)
 	}
 	http.ServeContent(w, req, "", time.Time{}, bytes.NewReader(b))
 }

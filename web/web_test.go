@@ -62,6 +62,11 @@ func TestHandlerFiles(t *testing.T) {
 	} else if w := serve(h, http.MethodGet, "/playground.js", "If-None-Match", etag); w.Code != http.StatusNotModified {
 		t.Errorf("If-None-Match: %d, want 304", w.Code)
 	}
+	if etag := serve(h, http.MethodGet, "/pac.wasm").Header().Get("ETag"); etag == "" {
+		t.Error("/pac.wasm has no ETag")
+	} else if w := serve(h, http.MethodGet, "/pac.wasm", "If-None-Match", etag); w.Code != http.StatusNotModified {
+		t.Errorf("/pac.wasm If-None-Match: %d, want 304", w.Code)
+	}
 	for _, path := range []string{"/test/playground.mjs", "/web.go", "/nothing", "/index.htm"} {
 		if w := serve(h, http.MethodGet, path); w.Code != http.StatusNotFound {
 			t.Errorf("GET %s: %d, want 404", path, w.Code)
@@ -102,10 +107,24 @@ func TestHandlerGzipModule(t *testing.T) {
 	if w.Header().Get("Content-Encoding") != "gzip" || !bytes.Equal(w.Body.Bytes(), z.Bytes()) || w.Header().Get("Content-Type") != "application/wasm" {
 		t.Errorf("with gzip accepted: %q, %d bytes, want the compressed module as it is", w.Header().Get("Content-Encoding"), w.Body.Len())
 	}
+	gzTag := w.Header().Get("ETag")
 	for _, ae := range []string{"", "identity", "gzip;q=0, identity", "br"} {
 		w := serve(h, http.MethodGet, "/pac.wasm", "Accept-Encoding", ae)
 		if w.Header().Get("Content-Encoding") != "" || !bytes.Equal(w.Body.Bytes(), module) {
 			t.Errorf("Accept-Encoding %q: %q, %d bytes, want the module decompressed", ae, w.Header().Get("Content-Encoding"), w.Body.Len())
 		}
+		if tag := w.Header().Get("ETag"); tag == "" || tag == gzTag {
+			t.Errorf("Accept-Encoding %q: ETag %q, want one that is not the gzip body's %q", ae, tag, gzTag)
+		}
+	}
+	if w := serve(h, http.MethodGet, "/pac.wasm", "Accept-Encoding", "gzip", "If-None-Match", gzTag); w.Code != http.StatusNotModified {
+		t.Errorf("gzip If-None-Match: %d, want 304", w.Code)
+	}
+	idTag := serve(h, http.MethodGet, "/pac.wasm").Header().Get("ETag")
+	if w := serve(h, http.MethodGet, "/pac.wasm", "If-None-Match", idTag); w.Code != http.StatusNotModified {
+		t.Errorf("identity If-None-Match: %d, want 304", w.Code)
+	}
+	if w := serve(h, http.MethodGet, "/pac.wasm", "If-None-Match", gzTag); w.Code != http.StatusOK || !bytes.Equal(w.Body.Bytes(), module) {
+		t.Errorf("identity request with the gzip ETag: %d, want 200 and the module", w.Code)
 	}
 }
