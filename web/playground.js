@@ -478,7 +478,9 @@ async function compileModule(url) {
     throw new Error(`could not fetch ${url}: ${e.message}`);
   }
   if (!res.ok) {
-    const body = (await res.text().catch(() => '')).trim().slice(0, 300);
+    // pacd's own server says why in plain text; other servers' HTML pages say nothing useful.
+    const plain = /^text\/plain\b/i.test(res.headers.get('Content-Type') ?? '');
+    const body = plain ? (await res.text().catch(() => '')).trim().slice(0, 300) : '';
     throw new Error(`${url}: ${res.status} ${res.statusText}${body ? `: ${body}` : ''}`);
   }
   if (typeof WebAssembly.compileStreaming === 'function' && /^application\/wasm\b/i.test(res.headers.get('Content-Type') ?? '')) {

@@ -57,6 +57,7 @@ func lookPath(candidates ...string) string {
 type (
 	browserInput struct {
 		Fixtures  string          `json:"fixtures"`
+		NoEngine  string          `json:"noEngine"`
 		Files     map[string]file `json:"files"`
 		Scenarios []scenario      `json:"scenarios"`
 		Trace     traceCheck      `json:"trace"`
@@ -119,7 +120,8 @@ type (
 // cell by cell; a script that does not parse is marked at its line and
 // column; "Why?" lists the calls the native trace records; the compare
 // view highlights exactly the URLs whose answers differ; the state
-// survives a reload through the fragment; a runaway script is stopped
+// survives a reload through the fragment; a page served without a module
+// says what is missing; a runaway script is stopped
 // without freezing the page; the page loads files by picker, drop and
 // URL (and says so when CORS forbids it), is keyboard-operable, and
 // reaches nothing but 127.0.0.1.
@@ -144,7 +146,8 @@ func TestPlaygroundInChromium(t *testing.T) {
 
 	page := serveLoopback(t, web.Handler(func() ([]byte, error) { return os.ReadFile(module) }))
 	fixtures := serveLoopback(t, fixtureHandler())
-	in := browserInput{Fixtures: fixtures, Files: map[string]file{}}
+	noEngine := serveLoopback(t, web.Handler(nil))
+	in := browserInput{Fixtures: fixtures, NoEngine: noEngine, Files: map[string]file{}}
 
 	for _, name := range []string{"bench-small.pac", "dns-resolve.pac", "netscape-ex3.pac"} {
 		path, err := filepath.Abs(filepath.Join(corpusDir, name))

@@ -10,6 +10,7 @@
 //
 //   {fixtures: "http://127.0.0.1:PORT",    another origin: /cors/NAME with
 //                                          CORS allowed, /nocors/NAME without
+//    noEngine: "http://127.0.0.1:PORT",    the page, served without pac.wasm
 //    files: {NAME: {path, source}},        corpus scripts to open, drop, fetch
 //    scenarios: [{name, pac, urls, env, nowUTC, rows}],
 //        env: {time, zone, client, dns: [[host, addrs]], fullURLs, timeout}
@@ -410,6 +411,14 @@ try {
   check(`a runaway script: stopped (${took} ms, limit ${ra.env.timeout} ms)`, await settle() === 'done' && took >= ra.env.timeout);
   sameRows('a runaway script', await readTable(), ra.rows);
   check(`a runaway script: the page stayed responsive (slowest frame ${slowest} ms)`, slowest < 1200);
+
+  // A server without the module: the page says what is missing.
+  const bare = await context.newPage();
+  await bare.goto(`${input.noEngine}/`);
+  await bare.waitForFunction(() => document.getElementById('main').dataset.state === 'engine-error');
+  const why = await bare.textContent('#engine-status');
+  check('served without pac.wasm, the page says what is missing and why', /pac\.wasm/.test(why) && /404/.test(why), why);
+  await bare.close();
 
   const foreign = requests.filter((u) => !/^(data|blob):/.test(u) && new URL(u).hostname !== '127.0.0.1');
   check(`every request (${requests.length}) went to 127.0.0.1`, foreign.length === 0, foreign);
