@@ -44,13 +44,36 @@ var rules = map[string][]string{
 		"github.com/dop251/goja",
 		"net/http",
 	},
+	// The WebAssembly host runs the engine's module; it needs neither
+	// HTTP nor the resolver, which may use it.
+	"github.com/pacd/pacd/wasm": {
+		"net/http",
+		"github.com/pacd/pacd/resolver",
+	},
+}
+
+// wasmRules are rules for packages as they build for the module
+// (GOOS=wasip1 GOARCH=wasm): the guest never links its own host.
+var wasmRules = map[string][]string{
+	"github.com/pacd/pacd/cmd/pac-wasm": {
+		"github.com/tetratelabs/wazero",
+		"github.com/pacd/pacd/wasm",
+		"net/http",
+	},
 }
 
 func TestDependencies(t *testing.T) {
+	check(t, rules)
+	check(t, wasmRules, "GOOS=wasip1", "GOARCH=wasm")
+}
+
+func check(t *testing.T, rules map[string][]string, env ...string) {
 	for pkg, banned := range rules {
-		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()
+		cmd := exec.Command("go", "list", "-deps", pkg)
+		cmd.Env = append(cmd.Environ(), env...)
+		out, err := cmd.CombinedOutput()
 		if err != nil {
-			t.Fatalf("go list -deps %s: %v\n%s", pkg, err, out)
+			t.Fatalf("%s go list -deps %s: %v\n%s", strings.Join(env, " "), pkg, err, out)
 		}
 		for _, dep := range strings.Fields(string(out)) {
 			for _, b := range banned {
