@@ -4,16 +4,24 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: all build wasm test check unit corpus fuzz bench deps corpus-gen
+.PHONY: all build wasm wasm-embed test check unit corpus fuzz bench deps corpus-gen
 
 all: build
 
-build:
-	$(GO) build -trimpath -o bin/pacd ./cmd/pacd
+# build builds pacd with the WebAssembly module inside, for --sandbox.
+build: wasm-embed
+	$(GO) build -trimpath -tags pacd_embedwasm -o bin/pacd ./cmd/pacd
 
 # wasm builds the PAC engine as a WebAssembly reactor (see cmd/pac-wasm).
 wasm:
 	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -ldflags='-s -w' -o bin/pac.wasm ./cmd/pac-wasm
+
+# wasm-embed compresses the module into package wasm/embedded, which
+# builds it into programs with the tag pacd_embedwasm. The file is
+# generated, and not committed.
+wasm-embed: wasm
+	gzip -9 -n -c bin/pac.wasm > wasm/embedded/pac.wasm.gz.tmp
+	mv wasm/embedded/pac.wasm.gz.tmp wasm/embedded/pac.wasm.gz
 
 # deps installs everything the tests need on a fresh Debian machine.
 deps:
