@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pacd/pacd/pac"
+	"github.com/pacd/pacd/pac/pactest"
 )
 
 var cmdEval = &command{
@@ -32,6 +33,11 @@ The answer depends on the clock, DNS and the machine's own address; the
 answer can be reproduced anywhere. https:// and wss:// URLs reach the script
 as scheme://host:port/, as in Chromium, unless --full-urls is given.
 
+--sandbox evaluates the script inside pacd's WebAssembly module instead,
+under wazero, with a memory cap and a deadline that the host enforces, and
+every other flag as without it: both engines give the same answers. --wasm
+FILE names the module, for a pacd built without one.
+
 Exit status is 0 when every URL was evaluated, 1 when the script failed to
 compile or to answer (the error, as FILE:LINE:COL: MESSAGE, goes to standard
 error), and 2 for a usage error.`,
@@ -44,6 +50,7 @@ error), and 2 for a usage error.`,
 		fs.Bool("e", false, "accepted for pactester compatibility; the Microsoft extensions are always on")
 		fs.BoolVar(&o.version, "v", false, "print the version and exit")
 		o.env.define(fs)
+		o.sandbox.define(fs)
 		fs.BoolVar(&o.json, "json", false, "print one JSON object per URL: the raw string, the parsed proxies, warnings")
 		fs.BoolVar(&o.trace, "trace", false, "print every PAC function call, with its arguments and result, to standard error")
 		return func(ctx context.Context, args []string) error { return o.run(ctx, e, args) }
@@ -54,6 +61,7 @@ type evalFlags struct {
 	pacFile, url, host, urlFile string
 	version, json, trace        bool
 	env                         pacEnv
+	sandbox                     sandboxFlags
 }
 
 // pacEnv holds the flags that fix what a PAC script learns from the
@@ -121,9 +129,25 @@ func (o *evalFlags) run(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	opts.Name = name
-	script, err := pac.Compile(src, opts)
-	if err != nil {
-		return err
+	var script pactest.Evaluator
+	if o.sandbox.enabled() {
+		eng, err := o.sandbox.engine(ctx, quietLogger(e))
+		if err != nil {
+			return err
+		}
+		defer eng.Close(context.Background())
+		s, err := eng.Compile(ctx, src, opts)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		script = s
+	} else {
+		s, err := pac.Compile(src, opts)
+		if err != nil {
+			return err
+		}
+		script = s
 	}
 	ev := &evaluator{script: script, e: e, json: o.json, trace: o.trace}
 	switch {
@@ -225,7 +249,7 @@ func readSource(path string, r io.Reader) (src, name string, err error) {
 }
 
 type evaluator struct {
-	script *pac.Script
+	script pactest.Evaluator // a *pac.Script, or a *wasm.Script
 	e      *env
 	json   bool
 	trace  bool

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pacd/pacd/pac"
 	"github.com/pacd/pacd/resolver"
+	"github.com/pacd/pacd/wasm"
 )
 
 var cmdResolve = &command{
@@ -37,7 +38,8 @@ object per URL with everything.
 
 A bad setting is an error that names it, and exits with status 2; a value
 of the environment that cannot be used is ignored with a warning, as
-other clients ignore it.`,
+other clients ignore it. --sandbox runs the PAC script inside pacd's
+WebAssembly module, as pacd serve --sandbox does.`,
 	flags: func(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 		o := &resolveFlags{}
 		o.define(fs)
@@ -63,6 +65,8 @@ type resolveFlags struct {
 	flavor        resolver.Flavor
 	pacRefresh    time.Duration     // serve's --pac-refresh; zero for the default
 	pac           *resolver.PACFile // opened by openPAC
+	sandbox       sandboxFlags
+	engine        *wasm.Engine // started by openPAC for --sandbox; closed by closeSandbox
 
 	format        string
 	explain, json bool
@@ -106,6 +110,7 @@ func (o *resolveFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&o.onPACError, "on-pac-error", "direct", "what a URL gets when the PAC script fails: `direct` or fail")
 	fs.Var(&o.flavor, "flavor", "read the settings as `CLIENT` does: go, go-std, curl, python, requests, node, httpx or chromium (default: pacd's canonical reading)")
 	o.pacEnv.define(fs)
+	o.sandbox.define(fs)
 }
 
 // openPAC loads the PAC script of --pac, if any, once; the caller closes
@@ -118,18 +123,41 @@ func (o *resolveFlags) openPAC(ctx context.Context, e *env, log *slog.Logger) (*
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
-	f := &resolver.PACFile{
-		Location: o.pacLocation,
-		Compile: func(src []byte, name string) (resolver.Evaluator, error) {
+	compile := func(src []byte, name string) (resolver.Evaluator, error) {
+		o := *opts
+		o.Name = name
+		return pac.Compile(string(src), &o)
+	}
+	if o.sandbox.enabled() {
+		eng, err := o.sandbox.engine(ctx, log)
+		if err != nil {
+			return nil, err
+		}
+		o.engine = eng
+		compile = func(src []byte, name string) (resolver.Evaluator, error) {
 			o := *opts
 			o.Name = name
-			return pac.Compile(string(src), &o)
-		},
-		Refresh: o.pacRefresh,
-		Logger:  log,
+			// A replaced script is closed by the garbage collector
+			// (see wasm.Script).
+			return eng.Compile(context.Background(), string(src), &o)
+		}
+	}
+	f := &resolver.PACFile{
+		Location: o.pacLocation,
+		Compile:  compile,
+		Refresh:  o.pacRefresh,
+		Logger:   log,
 	}
 	o.pac = f
 	return f, f.Start(ctx)
+}
+
+// closeSandbox closes the engine that openPAC started for --sandbox, if
+// it did, after the PAC file's last evaluation.
+func (o *resolveFlags) closeSandbox() {
+	if o.engine != nil {
+		o.engine.Close(context.Background())
+	}
 }
 
 // resolverConfig builds the resolver's configuration from the flags, the
@@ -171,6 +199,7 @@ func (o *resolveFlags) run(ctx context.Context, e *env, args []string) error {
 		urls = append(urls, u)
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	defer o.closeSandbox()
 	pacFile, err := o.openPAC(ctx, e, log)
 	if pacFile != nil {
 		defer pacFile.Close()

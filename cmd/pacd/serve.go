@@ -47,7 +47,12 @@ every client authenticate. A PAC script from a URL is fetched directly
 (never through a proxy), rechecked every --pac-refresh, and the last good
 script stays in use when a check fails. SIGHUP reloads the PAC script and
 rebuilds the configuration; SIGINT and SIGTERM stop accepting connections
-and let open ones finish for --drain.`,
+and let open ones finish for --drain.
+
+--sandbox evaluates the PAC script inside pacd's WebAssembly module, under
+wazero, with a memory cap per instance and a deadline that the host
+enforces, for scripts that are not trusted; --wasm FILE names the module,
+for a pacd built without one.`,
 	flags: func(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 		o := &serveFlags{}
 		o.rf.define(fs)
@@ -130,6 +135,7 @@ func (o *serveFlags) run(ctx context.Context, e *env, args []string) error {
 		}
 		return resolver.New(cfg)
 	}
+	defer o.rf.closeSandbox()
 	pacFile, err := o.rf.openPAC(ctx, e, log)
 	if err != nil {
 		var ue *usageError

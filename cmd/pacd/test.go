@@ -23,12 +23,28 @@ github.com/pacd/pacd/pac/pactest and in testdata/pac/README.md.
 Test prints a line for every failing case, "FILE:LINE: URL: want ..., got
 ...", then a summary line "N passed, N failed", and exits with status 1 if
 any case failed, so that a PAC file can be put under CI. No test reaches the
-network: names resolve only as the file's "resolve:" lines say.`,
+network: names resolve only as the file's "resolve:" lines say.
+
+--sandbox runs the scripts inside pacd's WebAssembly module instead, under
+wazero, as pacd serve --sandbox would; --wasm FILE names the module, for a
+pacd built without one.`,
 	flags: func(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 		verbose := fs.Bool("v", false, "also print a line for every passing case")
+		var sandbox sandboxFlags
+		sandbox.define(fs)
 		return func(ctx context.Context, args []string) error {
 			if len(args) == 0 {
 				return usagef("no PATH")
+			}
+			run := (*pactest.File).Run
+			if sandbox.enabled() {
+				eng, err := sandbox.engine(ctx, quietLogger(e))
+				if err != nil {
+					return err
+				}
+				defer eng.Close(context.Background())
+				compile := compiler(ctx, eng)
+				run = func(f *pactest.File, ctx context.Context) *pactest.Report { return f.RunWith(ctx, compile) }
 			}
 			files, err := pactest.Expand(args...)
 			if err != nil {
@@ -46,7 +62,7 @@ network: names resolve only as the file's "resolve:" lines say.`,
 					continue
 				}
 				restore := setLocal(f.Location) // for the script's Date objects
-				r := f.Run(ctx)
+				r := run(f, ctx)
 				restore()
 				passed += r.Passed()
 				failed += r.Failed()
