@@ -18,6 +18,8 @@ pkgs=(ca-certificates git make tzdata)
 # setpriv and unshare (util-linux) to run the daemons as nobody and to give
 # dante a private /etc/passwd, and curl for debugging by hand.
 pkgs+=(squid tinyproxy dante-server microsocks apache2-utils openssl curl util-linux)
+# brotli, for the WebAssembly module's compressed size (wasm's TestModuleSize).
+pkgs+=(brotli)
 # The system services some of these packages start on install.
 services=(squid tinyproxy danted)
 
