@@ -1,12 +1,9 @@
 package wasm
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -117,36 +114,27 @@ func HaveModule() bool {
 // none is embedded in the program.
 var ErrNoModule = errors.New("wasm: no module: set Config.Module or Config.ModulePath, or build with the module embedded (go build -tags pacd_embedwasm after make wasm-embed)")
 
+// module returns the module as the Config gives it, perhaps compressed.
 func (c *Config) module() ([]byte, error) {
-	var b []byte
 	switch {
 	case c != nil && c.Module != nil:
-		b = c.Module
+		return c.Module, nil
 	case c != nil && c.ModulePath != "":
-		var err error
-		if b, err = os.ReadFile(c.ModulePath); err != nil {
+		b, err := os.ReadFile(c.ModulePath)
+		if err != nil {
 			return nil, fmt.Errorf("wasm: %w", err)
 		}
-	default:
-		moduleMu.Lock()
-		load := moduleLoader
-		moduleMu.Unlock()
-		if load == nil {
-			return nil, ErrNoModule
-		}
-		var err error
-		if b, err = load(); err != nil {
-			return nil, fmt.Errorf("wasm: loading the embedded module: %w", err)
-		}
+		return b, nil
 	}
-	if len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b {
-		zr, err := gzip.NewReader(bytes.NewReader(b))
-		if err != nil {
-			return nil, fmt.Errorf("wasm: module: %w", err)
-		}
-		if b, err = io.ReadAll(zr); err != nil {
-			return nil, fmt.Errorf("wasm: module: %w", err)
-		}
+	moduleMu.Lock()
+	load := moduleLoader
+	moduleMu.Unlock()
+	if load == nil {
+		return nil, ErrNoModule
+	}
+	b, err := load()
+	if err != nil {
+		return nil, fmt.Errorf("wasm: loading the embedded module: %w", err)
 	}
 	return b, nil
 }
@@ -169,7 +157,7 @@ func (c *Config) cacheDir() (string, error) {
 // compile scripts. Compiling takes seconds unless the cache directory
 // holds the result of an earlier run; it uses every CPU.
 func New(ctx context.Context, cfg *Config) (*Engine, error) {
-	bin, err := cfg.module()
+	given, err := cfg.module()
 	if err != nil {
 		return nil, err
 	}
@@ -192,18 +180,7 @@ func New(ctx context.Context, cfg *Config) (*Engine, error) {
 	if e.memLimit > 65536 {
 		return nil, fmt.Errorf("wasm: MemoryLimitPages %d is more than the 65536 pages (4 GiB) of a 32-bit memory", e.memLimit)
 	}
-	if min, ok := memoryMin(bin); ok && min > e.memLimit {
-		return nil, fmt.Errorf("wasm: MemoryLimitPages %d is less than the module's minimum memory of %d pages", e.memLimit, min)
-	}
 	rc := wazero.NewRuntimeConfig().WithMemoryLimitPages(e.memLimit)
-	if cfg == nil || !cfg.unsafeNoPreemption {
-		// Without the yield hook nothing could stop a runaway guest,
-		// and a garbage collection that began during its call would
-		// hang the process (see instrument).
-		if bin, err = instrument(bin); err != nil {
-			return nil, fmt.Errorf("wasm: module: %v", err)
-		}
-	}
 	dir, err := cfg.cacheDir()
 	if err != nil {
 		e.log.Warn("wasm: no compilation cache", "err", err)
@@ -212,19 +189,30 @@ func New(ctx context.Context, cfg *Config) (*Engine, error) {
 		if err != nil {
 			e.log.Warn("wasm: no compilation cache", "dir", dir, "err", err)
 			_ = c.Close(ctx)
+			dir = ""
 		} else {
 			e.cache = c
 			rc = rc.WithCompilationCache(c)
 		}
 	}
-	e.rt = wazero.NewRuntimeWithConfig(ctx, rc)
 	fail := func(err error) (*Engine, error) {
-		_ = e.rt.Close(ctx)
+		if e.rt != nil {
+			_ = e.rt.Close(ctx)
+		}
 		if e.cache != nil {
 			_ = e.cache.Close(ctx)
 		}
 		return nil, err
 	}
+	preempt := cfg == nil || !cfg.unsafeNoPreemption
+	bin, cached, err := prepare(given, dir, preempt, e.log)
+	if err != nil {
+		return fail(err)
+	}
+	if min, ok := memoryMin(bin); ok && min > e.memLimit {
+		return fail(fmt.Errorf("wasm: MemoryLimitPages %d is less than the module's minimum memory of %d pages", e.memLimit, min))
+	}
+	e.rt = wazero.NewRuntimeWithConfig(ctx, rc)
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, e.rt); err != nil {
 		return fail(fmt.Errorf("wasm: %v", err))
 	}
@@ -233,6 +221,15 @@ func New(ctx context.Context, cfg *Config) (*Engine, error) {
 	}
 	cctx := experimental.WithCompilationWorkers(ctx, runtime.NumCPU())
 	e.mod, err = e.rt.CompileModule(cctx, bin)
+	if err != nil && cached != "" {
+		// The prepared copy is damaged: prepare the module again.
+		e.log.Warn("wasm: a prepared module in the cache does not compile; preparing it again", "file", cached, "err", err)
+		_ = os.Remove(cached)
+		if bin, _, err = prepare(given, "", preempt, e.log); err != nil {
+			return fail(err)
+		}
+		e.mod, err = e.rt.CompileModule(cctx, bin)
+	}
 	if err != nil {
 		return fail(fmt.Errorf("wasm: compiling the module: %v", err))
 	}
@@ -246,7 +243,7 @@ func New(ctx context.Context, cfg *Config) (*Engine, error) {
 var exports = []string{"pac_abi_version", "pac_alloc", "pac_free", "pac_load", "pac_find", "pac_find_traced", "pac_last_error", "pac_interrupt_slot"}
 
 // checkModule checks that the module is a PAC module this package can
-// run, with a memory the limit admits.
+// run.
 func (e *Engine) checkModule() error {
 	defs := e.mod.ExportedFunctions()
 	for _, name := range append([]string{"_initialize"}, exports...) {
@@ -254,12 +251,8 @@ func (e *Engine) checkModule() error {
 			return fmt.Errorf("wasm: the module does not export %s: not a PAC module (cmd/pac-wasm)", name)
 		}
 	}
-	mem, ok := e.mod.ExportedMemories()["memory"]
-	if !ok {
+	if _, ok := e.mod.ExportedMemories()["memory"]; !ok {
 		return errors.New("wasm: the module exports no memory")
-	}
-	if mem.Min() > e.memLimit {
-		return fmt.Errorf("wasm: MemoryLimitPages %d is less than the module's minimum memory of %d pages", e.memLimit, mem.Min())
 	}
 	return nil
 }
