@@ -72,5 +72,11 @@
 // writes 1 at the address it holds; the call then fails with kind
 // "timeout". The host must write only while its call is in progress, at
 // most once per call. A host that cannot (a browser's main thread) can
-// run the module in a Worker and terminate it.
+// run the module in a Worker and terminate it. A host whose other threads
+// may stop while the guest runs must make the guest call out now and then:
+// in a Go host, compiled WebAssembly cannot be preempted, and a garbage
+// collection that starts during a call stops every goroutine until the
+// call ends. Package github.com/pacd/pacd/wasm rewrites the module so that
+// its loops call WASI's sched_yield every so often, and writes the slot
+// from there.
 package main
