@@ -7,6 +7,7 @@ package hostname
 import (
 	"net/netip"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -181,7 +182,9 @@ func Canonical(s string) (string, bool) {
 		return "", false
 	}
 	h, err := ToASCII(s)
-	if err != nil {
+	if err != nil || len(h) > 253 || !utf8.ValidString(s) {
+		// Punycode can make a name too long for DNS; and invalid UTF-8
+		// is no name at all.
 		return "", false
 	}
 	// A host whose last label is numeric must be an IPv4 address.

@@ -1,6 +1,9 @@
 package hostname
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestParseLiteral(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -41,6 +44,8 @@ func TestCanonical(t *testing.T) {
 		{"127.1", "127.0.0.1"},
 		{"example.com.", "example.com."},
 		// Not hosts.
+		{strings.Repeat("0", 250) + "ü0", ""}, // too long once in punycode
+		{"caf\xe9", ""},                       // not UTF-8
 		{"", ""}, {"a..b", ""}, {".a", ""}, {"a/b", ""}, {"256.1.1.1", ""}, {"1.2.3.x1", "1.2.3.x1"},
 	}
 	for _, tt := range tests {
