@@ -2,7 +2,7 @@
 # runs the whole test suite; .ci/run calls exactly it.
 
 GO ?= go
-FUZZTIME ?= 10s
+FUZZTIME ?= 5s
 
 .PHONY: all build wasm wasm-embed test check unit corpus fuzz bench deps corpus-gen
 
@@ -41,9 +41,17 @@ check:
 corpus:
 	$(GO) run ./cmd/pacd test testdata/pac
 
+# fuzz runs every fuzz target for FUZZTIME each (make fuzz FUZZTIME=10m
+# for a long run). Their seed corpora are in the tests and in testdata/fuzz.
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseResult$$' -fuzztime=$(FUZZTIME) ./pac
 	$(GO) test -run='^$$' -fuzz='^FuzzShExpMatch$$' -fuzztime=$(FUZZTIME) ./pac
+	$(GO) test -run='^$$' -fuzz='^FuzzCompile$$' -fuzztime=$(FUZZTIME) ./pac
+	$(GO) test -run='^$$' -fuzz='^FuzzParseProxyURL$$' -fuzztime=$(FUZZTIME) ./resolver
+	$(GO) test -run='^$$' -fuzz='^FuzzBypassList$$' -fuzztime=$(FUZZTIME) ./resolver
+	$(GO) test -run='^$$' -fuzz='^FuzzMount$$' -fuzztime=$(FUZZTIME) ./resolver
+	$(GO) test -run='^$$' -fuzz='^FuzzHTTPProxy$$' -fuzztime=$(FUZZTIME) ./internal/daemon
+	$(GO) test -run='^$$' -fuzz='^FuzzSOCKS5Handshake$$' -fuzztime=$(FUZZTIME) ./internal/daemon
 
 unit:
 	$(GO) test -race -count=1 ./...
