@@ -18,8 +18,8 @@ import (
 )
 
 // DefaultMemoryLimitPages is the memory cap of an instance when
-// Config.MemoryLimitPages is zero: 512 pages of 64 KiB, 32 MiB. A loaded
-// script takes about 16 MiB.
+// Config.MemoryLimitPages is zero: 512 pages of 64 KiB, 32 MiB. An
+// instance with a script loaded takes 13 to 18 MiB.
 const DefaultMemoryLimitPages = 512
 
 // ABIVersion is the version of the module's ABI (see cmd/pac-wasm) that
@@ -42,7 +42,7 @@ type Config struct {
 
 	// MemoryLimitPages caps the linear memory of each instance, in pages
 	// of 64 KiB. If zero, DefaultMemoryLimitPages (32 MiB). It must be at
-	// least the module's declared minimum (about 165 pages).
+	// least the module's declared minimum (185 pages for pacd's module).
 	MemoryLimitPages uint32
 
 	// CacheDir is where wazero keeps compiled code between runs, so that
@@ -83,7 +83,6 @@ type Engine struct {
 	// runtime under a running call would pull its code from under it.
 	calls  sync.RWMutex
 	closed atomic.Bool
-	nextID atomic.Uint64
 }
 
 var (

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pacd/pacd/internal/hostname"
 	"github.com/pacd/pacd/pac"
@@ -105,13 +106,25 @@ func (e *Engine) Compile(ctx context.Context, src string, opts *pac.Options) (*S
 	if len(src) > limit {
 		return nil, fmt.Errorf("%w: %s is %d bytes, the limit is %d", pac.ErrScriptTooLarge, name, len(src), limit)
 	}
+	// The source crosses in JSON, which has no room for bytes that are
+	// not UTF-8: read such a script as Latin-1 here, as pac.Compile does
+	// (after dropping a byte order mark), and let the guest take the
+	// result even if it has grown past the limit.
+	src = strings.TrimPrefix(src, "\ufeff")
+	maxSize := opts.MaxScriptSize
+	if !utf8.ValidString(src) {
+		src = latin1ToUTF8(src)
+		if len(src) > limit {
+			maxSize = len(src)
+		}
+	}
 	cfg, err := json.Marshal(loadConfig{
 		Source:           src,
 		Name:             opts.Name,
 		Zone:             zoneName(opts.Location),
 		FullURLs:         opts.FullURLs,
 		MaxCallStackSize: opts.MaxCallStackSize,
-		MaxScriptSize:    opts.MaxScriptSize,
+		MaxScriptSize:    maxSize,
 		MaxResultSize:    opts.MaxResultSize,
 	})
 	if err != nil {
@@ -390,4 +403,13 @@ func (c *resultCache) parse(raw string) pac.Result {
 		}
 	}
 	return r
+}
+
+func latin1ToUTF8(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/4)
+	for i := 0; i < len(s); i++ {
+		b.WriteRune(rune(s[i]))
+	}
+	return b.String()
 }

@@ -66,8 +66,13 @@ func TestEvalErrors(t *testing.T) {
   if (host == "utf") return "PROXY \u00e9:1";
   return "DIRECT";
 }`
-	for _, host := range []string{"throw", "undef", "num", "ref", "utf", "ok"} {
+	latin1 := "\ufeff// caf\xe9: a script in Latin-1\nfunction FindProxyForURL(url, host) { if (host == 'latin1') return 'caf\xe9'; return 'DIRECT'; }\n"
+	for _, host := range []string{"throw", "undef", "num", "ref", "utf", "ok", "latin1"} {
 		t.Run(host, func(t *testing.T) {
+			src := src
+			if host == "latin1" {
+				src = latin1
+			}
 			var got []string
 			for _, eng := range engines {
 				s, err := eng.compile(t)(src, &pac.Options{Name: "e.pac"})
