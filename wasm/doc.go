@@ -11,8 +11,10 @@
 //
 //   - a memory cap per instance (Config.MemoryLimitPages, 32 MiB by
 //     default): a script that needs more fails with [ErrMemoryLimit];
-//   - a per-call deadline that the host enforces from outside the guest,
-//     so that even a loop that never calls out stops at Options.Timeout;
+//   - a per-call deadline that the host enforces, so that even a loop
+//     that never calls out stops at Options.Timeout (New rewrites the
+//     module so that its loops call the host now and then, which is
+//     where the deadline is checked; see RATIONALE.md);
 //   - no file system, network, arguments or environment for the guest:
 //     DNS answers, the machine's addresses and the clock come from the
 //     host, through the Options, as with package pac;
@@ -20,20 +22,22 @@
 //     to Config.Logger, never to the process's standard streams.
 //
 // An instance of the module whose call trapped (ran out of memory, for
-// instance), timed out or failed in any way the guest did not report
-// itself is closed and replaced: a Script keeps answering after a hostile
-// call.
+// instance), did not stop when interrupted, or failed in any other way
+// that the guest did not report itself is closed and replaced; one whose
+// script was interrupted at its deadline is kept, since the guest's
+// engine then drops the interrupted interpreter itself. Either way a
+// Script keeps answering after a hostile call.
 //
 // # Costs
 //
 // The module is compiled once per [Engine], which takes seconds (about 3
 // to 5 on two cores) the first time; the compiled code is kept in a
 // cache directory (Config.CacheDir) so that later processes start in a
-// fraction of a second. Each instance holds its own linear memory (about
-// 16 MiB once a script is loaded) and takes tens of milliseconds to
-// create; a Script keeps a bounded pool of them (Config.MaxInstances),
-// each with the script loaded, and creates them as concurrent callers need
-// them. An evaluation costs roughly ten times a native one.
+// quarter of a second. Each instance holds its own linear memory (13 to
+// 18 MiB with a script loaded) and takes about 20 ms to create; a Script
+// keeps a bounded pool of them (Config.MaxInstances), each with the
+// script loaded, and creates them as concurrent callers need them. An
+// evaluation costs about twenty times a native one.
 //
 // # Module
 //
