@@ -314,10 +314,14 @@ func (p *pool) guestError(ctx context.Context, ge *guestError, why reason) error
 }
 
 // interrupted is the error of a run that the host interrupted: ctx's
-// cause if ctx ended, else pac.ErrTimeout.
+// cause if ctx ended, else pac.ErrTimeout, which a context's own
+// deadline also gives (pac.ErrTimeout is context.DeadlineExceeded to
+// errors.Is).
 func (p *pool) interrupted(ctx context.Context, why reason) error {
 	if why == byContext && ctx.Err() != nil {
-		return context.Cause(ctx)
+		if c := context.Cause(ctx); c != context.DeadlineExceeded {
+			return c
+		}
 	}
 	return pac.ErrTimeout
 }

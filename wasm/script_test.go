@@ -94,7 +94,21 @@ func TestEvalErrors(t *testing.T) {
 // earlier than the timeout.
 func TestContext(t *testing.T) {
 	e := testEngine(t)
-	s := mustCompile(t, e, hostilePAC, &pac.Options{Timeout: 5 * time.Second})
+	// The script asks for a name, and then loops: the resolver ends the
+	// context of the call, which is then surely running.
+	var cancelNow func()
+	opts := &pac.Options{
+		Timeout: 5 * time.Second,
+		Resolver: resolverFunc(func(context.Context, string, string) ([]netip.Addr, error) {
+			cancelNow()
+			return nil, errors.New("no such host")
+		}),
+	}
+	s := mustCompile(t, e, `function FindProxyForURL(url, host) {
+  if (host == "cancel") { dnsResolve("now.example"); for (;;) {} }
+  if (host == "loop") for (;;) {}
+  return "DIRECT";
+}`, opts)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -103,9 +117,9 @@ func TestContext(t *testing.T) {
 	}
 
 	ctx, cancel = context.WithCancel(context.Background())
-	time.AfterFunc(50*time.Millisecond, cancel)
+	cancelNow = cancel
 	start := time.Now()
-	if _, err := s.Eval(ctx, "http://loop/", ""); !errors.Is(err, context.Canceled) || errors.Is(err, pac.ErrTimeout) {
+	if _, err := s.Eval(ctx, "http://cancel/", ""); !errors.Is(err, context.Canceled) || errors.Is(err, pac.ErrTimeout) {
 		t.Errorf("canceled during: %v", err)
 	}
 	if took := time.Since(start); took > time.Second {
@@ -114,8 +128,8 @@ func TestContext(t *testing.T) {
 
 	cause := errors.New("the user gave up")
 	cctx, ccancel := context.WithCancelCause(context.Background())
-	time.AfterFunc(50*time.Millisecond, func() { ccancel(cause) })
-	if _, err := s.Eval(cctx, "http://loop/", ""); err != cause {
+	cancelNow = func() { ccancel(cause) }
+	if _, err := s.Eval(cctx, "http://cancel/", ""); err != cause {
 		t.Errorf("canceled with a cause: %v, want the cause", err)
 	}
 
@@ -335,23 +349,32 @@ func TestConcurrent(t *testing.T) {
 // long as its context lets it.
 func TestPoolWait(t *testing.T) {
 	e := newEngine(t, wasm.Config{MaxInstances: 1})
-	s := mustCompile(t, e, hostilePAC, &pac.Options{Timeout: time.Second})
 	started := make(chan struct{})
+	var once sync.Once
+	opts := &pac.Options{
+		Timeout: time.Second,
+		Resolver: resolverFunc(func(context.Context, string, string) ([]netip.Addr, error) {
+			once.Do(func() { close(started) })
+			return nil, errors.New("no such host")
+		}),
+	}
+	s := mustCompile(t, e, `function FindProxyForURL(url, host) {
+  if (host == "busy") { dnsResolve("started.example"); for (;;) {} }
+  return "DIRECT";
+}`, opts)
 	done := make(chan error)
 	go func() {
-		close(started)
-		_, err := s.Eval(context.Background(), "http://loop/", "")
+		_, err := s.Eval(context.Background(), "http://busy/", "")
 		done <- err
 	}()
-	<-started
-	time.Sleep(50 * time.Millisecond)
+	<-started // the only instance is looping
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if _, err := s.Eval(ctx, "http://ok/", ""); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("waiting for the busy instance: %v, want the context's deadline", err)
 	}
 	if err := <-done; !errors.Is(err, pac.ErrTimeout) {
-		t.Errorf("loop: %v", err)
+		t.Errorf("busy: %v", err)
 	}
 	if res, err := s.Eval(context.Background(), "http://ok/", ""); res != "DIRECT" || err != nil {
 		t.Errorf("afterwards: %q, %v", res, err)
