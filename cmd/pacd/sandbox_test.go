@@ -31,10 +31,13 @@ const sandboxPAC = `function FindProxyForURL(url, host) {
 
 // sandboxed runs pacd's commands with the module under test: with
 // --sandbox --wasm, and with the compilation cache that the tests share.
+// The module is built first, while the go command still finds its own
+// cache under the user's cache directory.
 func sandboxed(t *testing.T) (module string) {
 	t.Helper()
+	module = wasmtest.Module(t)
 	t.Setenv("XDG_CACHE_HOME", wasmtest.CacheHome())
-	return wasmtest.Module(t)
+	return module
 }
 
 // TestEvalSandbox runs pacd eval with every flag, natively and with
