@@ -109,6 +109,19 @@ func HaveModule() bool {
 	return moduleLoader != nil
 }
 
+// RegisteredModule returns the module given to RegisterModule, as it was
+// registered (perhaps gzip-compressed), or ErrNoModule. pacd serve hands
+// it to browsers for its playground.
+func RegisteredModule() ([]byte, error) {
+	moduleMu.Lock()
+	load := moduleLoader
+	moduleMu.Unlock()
+	if load == nil {
+		return nil, ErrNoModule
+	}
+	return load()
+}
+
 // ErrNoModule is returned by [New] when the Config names no module and
 // none is embedded in the program.
 var ErrNoModule = errors.New("wasm: no module: set Config.Module or Config.ModulePath, or build with the module embedded (go build -tags pacd_embedwasm after make wasm-embed)")

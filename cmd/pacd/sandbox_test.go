@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pacd/pacd/internal/wasmtest"
+	"github.com/pacd/pacd/wasm"
 )
 
 // sandboxPAC exercises what the sandbox must hand the script as natively:
@@ -204,4 +207,51 @@ func (w *syncWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.String()
+}
+
+// TestServeNetworkPACInSandbox checks that a PAC script fetched from the
+// network runs in the sandbox unless --trusted-pac, warns when there is
+// no module to run it in, and that the playground is served at / when
+// there is one.
+func TestServeNetworkPACInSandbox(t *testing.T) {
+	module := sandboxed(t)
+	pacSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, `function FindProxyForURL(u, h) { return "DIRECT" }`)
+	}))
+	defer pacSrv.Close()
+
+	p := startServe(t, "--pac", pacSrv.URL+"/proxy.pac", "--wasm", module)
+	if !strings.Contains(p.log.String(), "PAC loaded") || strings.Contains(p.log.String(), "runs natively") {
+		t.Errorf("with --wasm the network PAC did not load in the sandbox:\n%s", p.log)
+	}
+	resp, body := page(t, p.http, "/")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "playground") {
+		t.Errorf("/ with a module: %d %.200q", resp.StatusCode, body)
+	}
+
+	// This test binary has no module embedded: without --wasm the network
+	// PAC runs natively, and says so; / stays the index page.
+	q := startServe(t, "--pac", pacSrv.URL+"/proxy.pac")
+	if !q.waitLog("runs natively") {
+		t.Errorf("no warning that the network PAC is not sandboxed:\n%s", q.log)
+	}
+	if _, body := page(t, q.http, "/"); strings.Contains(body, "playground.js") {
+		t.Errorf("/ without a module serves the playground")
+	}
+	r := startServe(t, "--pac", pacSrv.URL+"/proxy.pac", "--trusted-pac")
+	if strings.Contains(r.log.String(), "runs natively, bounded") {
+		t.Errorf("--trusted-pac still warns:\n%s", r.log)
+	}
+
+	// With a module in the binary, as make build makes it, the network
+	// PAC goes to the sandbox by itself.
+	wasm.RegisterModule(func() ([]byte, error) { return os.ReadFile(module) })
+	t.Cleanup(func() { wasm.RegisterModule(nil) })
+	s := startServe(t, "--pac", pacSrv.URL+"/proxy.pac")
+	if !s.waitLog("it runs in the WebAssembly sandbox") {
+		t.Errorf("a network PAC was not sandboxed by default:\n%s", s.log)
+	}
+	if _, body := page(t, s.http, "/"); !strings.Contains(body, "playground") {
+		t.Errorf("/ with an embedded module is not the playground")
+	}
 }

@@ -17,6 +17,8 @@ import (
 
 	"github.com/pacd/pacd/internal/daemon"
 	"github.com/pacd/pacd/resolver"
+	"github.com/pacd/pacd/wasm"
+	"github.com/pacd/pacd/web"
 )
 
 var cmdServe = &command{
@@ -52,7 +54,10 @@ and let open ones finish for --drain.
 --sandbox evaluates the PAC script inside pacd's WebAssembly module, under
 wazero, with a memory cap per instance and a deadline that the host
 enforces, for scripts that are not trusted; --wasm FILE names the module,
-for a pacd built without one.`,
+for a pacd built without one. A PAC script fetched from the network runs
+in the sandbox unless --trusted-pac says otherwise: it may come from
+anyone who can answer for its host (WPAD attacks have taken over whole
+fleets). When pacd has the module, / is the PAC playground.`,
 	flags: func(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 		o := &serveFlags{}
 		o.rf.define(fs)
@@ -71,7 +76,8 @@ for a pacd built without one.`,
 			return nil
 		})
 		fs.StringVar(&o.auth, "auth", "", "require these client credentials, `USER:PASS` (or PACD_AUTH in the environment)")
-		fs.IntVar(&o.maxConns, "max-conns", 4096, "the most client connections at once, per listener")
+		fs.IntVar(&o.maxConns, "max-conns", 16384, "the most client connections open at once; one more gets 503")
+		fs.BoolVar(&o.trustedPAC, "trusted-pac", false, "run a PAC script fetched from the network in the native engine, not the sandbox")
 		fs.DurationVar(&o.drain, "drain", 10*time.Second, "how long open connections may finish on shutdown")
 		fs.DurationVar(&o.pacRefresh, "pac-refresh", 12*time.Hour, "how often to recheck the PAC script")
 		fs.BoolVar(&o.logJSON, "log-json", false, "log JSON lines instead of text")
@@ -89,7 +95,7 @@ type serveFlags struct {
 	drain, pacRefresh time.Duration
 	logJSON           bool
 	logLevel          string
-	onListen          func(http, socks net.Addr) // tests learn the addresses
+	trustedPAC        bool
 }
 
 func (o *serveFlags) run(ctx context.Context, e *env, args []string) error {
@@ -136,6 +142,23 @@ func (o *serveFlags) run(ctx context.Context, e *env, args []string) error {
 		return resolver.New(cfg)
 	}
 	defer o.rf.closeSandbox()
+	if loc := strings.ToLower(o.rf.pacLocation); (strings.HasPrefix(loc, "http://") || strings.HasPrefix(loc, "https://")) && !o.rf.sandbox.enabled() && !o.trustedPAC {
+		if wasm.HaveModule() {
+			o.rf.sandbox.on = true
+			log.Info("the PAC script comes from the network: it runs in the WebAssembly sandbox (--trusted-pac runs it natively)")
+		} else {
+			log.Warn("the PAC script comes from the network, but this pacd has no WebAssembly module to sandbox it in: it runs natively, bounded by its deadline but not in memory (give --wasm FILE, or build pacd with make build)")
+		}
+	}
+	if o.rf.sandbox.module != "" || wasm.HaveModule() {
+		path := o.rf.sandbox.module
+		dc.Playground = web.Handler(func() ([]byte, error) {
+			if path != "" {
+				return os.ReadFile(path)
+			}
+			return wasm.RegisteredModule()
+		})
+	}
 	pacFile, err := o.rf.openPAC(ctx, e, log)
 	if err != nil {
 		var ue *usageError
@@ -175,19 +198,14 @@ func (o *serveFlags) run(ctx context.Context, e *env, args []string) error {
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(hln) }()
 	attrs := []any{"http", hln.Addr().String()}
-	var saddr net.Addr
 	if sln != nil {
 		go func() { errc <- srv.ServeSOCKS(sln) }()
-		saddr = sln.Addr()
-		attrs = append(attrs, "socks", saddr.String())
+		attrs = append(attrs, "socks", sln.Addr().String())
 	}
 	if pacFile != nil {
 		attrs = append(attrs, "pac", pacFile.Status().Location)
 	}
 	log.Info("pacd serving", attrs...)
-	if o.onListen != nil {
-		o.onListen(hln.Addr(), saddr)
-	}
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
