@@ -20,6 +20,9 @@ pkgs=(ca-certificates git make tzdata)
 pkgs+=(squid tinyproxy dante-server microsocks apache2-utils openssl curl util-linux)
 # brotli, for the WebAssembly module's compressed size (wasm's TestModuleSize).
 pkgs+=(brotli)
+# pacparser (1.3.x, through its Python module) and libfaketime, which fixes
+# its clock, for the PAC engine comparison (bench/engines.sh).
+pkgs+=(python3-pacparser faketime)
 # The system services some of these packages start on install.
 services=(squid tinyproxy danted)
 
