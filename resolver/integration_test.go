@@ -992,7 +992,7 @@ func TestIntegrationFailover(t *testing.T) {
 
 	t.Run("silent first proxy, short DialTimeout", func(t *testing.T) {
 		t.Parallel()
-		const timeout = 300 * time.Millisecond
+		const timeout = time.Second
 		r, log := itResolver(t, resolver.Config{PAC: pacAnswer(t, "PROXY "+hole+"; PROXY "+squid.Addr), DialTimeout: timeout})
 		start := time.Now()
 		dialIndex(t, r, o.Addr(), nil)
@@ -1011,7 +1011,7 @@ func TestIntegrationFailover(t *testing.T) {
 	t.Run("silent HTTPS proxy, Transport", func(t *testing.T) {
 		t.Parallel()
 		// A TLS handshake that never ends is a proxy that cannot be reached.
-		r, log := itResolver(t, resolver.Config{PAC: pacAnswer(t, "HTTPS "+hole+"; SOCKS5 "+socks.Addr), DialTimeout: 300 * time.Millisecond})
+		r, log := itResolver(t, resolver.Config{PAC: pacAnswer(t, "HTTPS "+hole+"; SOCKS5 "+socks.Addr), DialTimeout: time.Second})
 		c, _ := client(t, r, o.CertPool())
 		wantIndex(t, c, o.URL("/index.txt"))
 		wantDials(t, log, hole, socks.Addr)

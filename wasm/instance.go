@@ -252,6 +252,14 @@ func (in *instance) run(ctx context.Context, name string) (why reason, err error
 		return notInterrupted, err
 	}
 	timeout := in.s.timeout
+	if name == "pac_load" {
+		// The load parses and compiles the script before its top level
+		// runs, which the native engine does outside the deadline; inside
+		// WebAssembly that takes some twenty times longer, so a large
+		// script gets time in proportion to its size (a 300 KB script a
+		// few seconds more).
+		timeout += loadAllowance(len(in.s.loadConfig))
+	}
 	if dl, ok := ctx.Deadline(); ok {
 		if d := time.Until(dl); d < timeout {
 			timeout = d
@@ -377,4 +385,10 @@ func (in *instance) close() {
 		in.e.instances.Delete(in.mod)
 		_ = in.mod.Close(context.Background())
 	}
+}
+
+// loadAllowance is the time pac_load gets beyond the script's timeout to
+// parse and compile size bytes of configuration: 10 s per MiB.
+func loadAllowance(size int) time.Duration {
+	return time.Duration(size) * 10 * time.Second / (1 << 20)
 }
