@@ -68,3 +68,9 @@ corpus-gen:
 .PHONY: bench-daemon
 bench-daemon:
 	./bench/daemon.sh
+
+# bench-engines measures pacd's PAC engine, native and in its WebAssembly
+# module, beside pacparser and pac-resolver (see bench/README.md).
+.PHONY: bench-engines
+bench-engines:
+	./bench/engines.sh
