@@ -2,8 +2,13 @@ package upstream
 
 import (
 	"crypto/x509"
+	"errors"
+	"net"
 	"net/url"
 	"strings"
+	"syscall"
+	"testing"
+	"time"
 	"unicode"
 )
 
@@ -134,4 +139,30 @@ func checkCredentials(user, pass string) string {
 		}
 	}
 	return ""
+}
+
+// Kill kills the daemon's whole process group with SIGKILL, as a crash
+// would, and waits until its port refuses connections: for tests of an
+// upstream that dies mid-transfer. Connections it had open are closed by
+// the kernel. The test's cleanup still runs, and finds it dead.
+func (s *Server) Kill(t testing.TB) {
+	t.Helper()
+	if s.pgid <= 1 {
+		t.Fatalf("upstream: Kill: %s has no process group", s)
+	}
+	if err := syscall.Kill(-s.pgid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		t.Fatalf("upstream: Kill %s: %v", s, err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", s.Addr, time.Second)
+		if err != nil {
+			return
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("upstream: %s still accepts connections after SIGKILL", s)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
