@@ -158,6 +158,35 @@ func TestDialConnectRefusals(t *testing.T) {
 	}
 }
 
+// TestDialConnectAnswerBounded: a proxy whose answer to CONNECT never
+// ends (a header line without end, or a refusal whose body has none) is
+// cut at the answer limit, long before the dial timeout, instead of being
+// read into memory until then.
+func TestDialConnectAnswerBounded(t *testing.T) {
+	for _, prefix := range []string{"HTTP/1.1 200 OK\r\nX-Endless: ", "HTTP/1.1 403 Forbidden\r\nContent-Length: 9999999999\r\n\r\n"} {
+		var wrote atomic.Int64
+		addr := fakeProxy(t, func(c net.Conn) {
+			http.ReadRequest(bufio.NewReader(c))
+			n, err := io.WriteString(c, prefix)
+			wrote.Add(int64(n))
+			filler := []byte(strings.Repeat("a", 64<<10))
+			for err == nil && wrote.Load() < 512<<20 {
+				n, err = c.Write(filler)
+				wrote.Add(int64(n))
+			}
+		})
+		r := mustNew(t, &resolver.Config{Proxy: "http://" + addr, ProxyLoopback: true, DialTimeout: 20 * time.Second})
+		start := time.Now()
+		_, err := r.DialContext(context.Background(), "tcp", "127.0.0.1:9")
+		if err == nil || time.Since(start) > 10*time.Second {
+			t.Errorf("answer %q and more: %v after %v, want an error soon", prefix, err, time.Since(start))
+		}
+		if w := wrote.Load(); w > 16<<20 {
+			t.Errorf("answer %q and more: the proxy wrote %d MiB before the dial gave up, want about 1 MiB", prefix, w>>20)
+		}
+	}
+}
+
 // socks5Server is a minimal SOCKS5 server that grants requests to
 // reply's code and records the address type and address it was asked
 // for.

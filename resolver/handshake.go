@@ -43,8 +43,15 @@ func httpConnect(c net.Conn, p Proxy, addr string) (net.Conn, error) {
 	if _, err := io.WriteString(c, b.String()); err != nil {
 		return nil, handshakeFailed(p, err)
 	}
-	br := bufio.NewReader(c)
+	// The answer's size is bounded: http.ReadResponse reads a header
+	// line of any length, and a hostile or broken proxy could send one
+	// without end until the dial timeout.
+	lr := &io.LimitedReader{R: c, N: maxConnectAnswer}
+	br := bufio.NewReader(lr)
 	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
+	if err != nil && lr.N <= 0 {
+		err = fmt.Errorf("answer to CONNECT longer than %d bytes", maxConnectAnswer)
+	}
 	if err != nil {
 		return nil, handshakeFailed(p, err)
 	}
@@ -66,6 +73,10 @@ func httpConnect(c net.Conn, p Proxy, addr string) (net.Conn, error) {
 	}
 	return c, nil
 }
+
+// maxConnectAnswer bounds a proxy's answer to CONNECT, its status line
+// and headers: net/http's default for a request's headers.
+const maxConnectAnswer = 1 << 20
 
 // bufferedConn is a tunnel whose first bytes were read along with the
 // proxy's answer.
