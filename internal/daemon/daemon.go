@@ -32,6 +32,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/pacd/pacd/resolver"
@@ -58,7 +59,8 @@ type Config struct {
 	ReadHeaderTimeout time.Duration
 
 	// IdleTimeout bounds how long a keep-alive connection may wait for
-	// its next request. If zero, 2 minutes.
+	// its next request, and how long a tunnel may stay silent in one
+	// direction once the other has finished. If zero, 2 minutes.
 	IdleTimeout time.Duration
 
 	// MaxHeaderBytes caps a request's headers. If zero, 64 KiB.
@@ -168,10 +170,13 @@ func (s *Server) SetResolver(r *resolver.Resolver) {
 	old := s.state.Swap(&state{r: r, transport: r.TransportFrom(base), loadedAt: time.Now()})
 	if old != nil {
 		// Pooled connections of the old routes are no longer wanted.
-		go func() {
-			time.Sleep(s.cfg.IdleTimeout)
-			old.transport.CloseIdleConnections()
-		}()
+		// net/http closes those that requests under way give back from
+		// now on, too; a request that took the old state just before the
+		// swap may still pool one after this, which the second call
+		// closes. Neither holds a goroutine meanwhile: a storm of
+		// reloads must not pile up sleeping goroutines and pools.
+		old.transport.CloseIdleConnections()
+		time.AfterFunc(min(s.cfg.IdleTimeout, 10*time.Second), old.transport.CloseIdleConnections)
 	}
 }
 
@@ -235,6 +240,7 @@ func (s *Server) ServeSOCKS(ln net.Listener) error {
 	if err != nil {
 		return err
 	}
+	var delay time.Duration // after a failed accept, as net/http does
 	for {
 		c, err := lim.Accept()
 		if err != nil {
@@ -244,13 +250,17 @@ func (s *Server) ServeSOCKS(ln net.Listener) error {
 			if closing {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(10 * time.Millisecond)
+			if retryAccept(err) {
+				// Out of descriptors, say: wait for some to be
+				// released, and keep serving.
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				s.log.Debug("SOCKS accept failed; retrying", "err", err, "in", delay)
+				time.Sleep(delay)
 				continue
 			}
 			return err
 		}
+		delay = 0
 		if !s.hold(c) {
 			c.Close()
 			s.open.Add(-1)
@@ -261,6 +271,22 @@ func (s *Server) ServeSOCKS(ln net.Listener) error {
 			s.serveSOCKS(c)
 		}()
 	}
+}
+
+// retryAccept reports whether a failed Accept is worth retrying: a
+// timeout, or a shortage that passes (descriptors, buffers, memory), or a
+// connection aborted before it was accepted. net/http retries the same.
+func retryAccept(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED, syscall.EINTR} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) isClosing() bool {

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // closeWriter is a connection that can be half-closed: *net.TCPConn,
@@ -18,32 +20,84 @@ type closeWriter interface {
 // so that a client that shuts down its sending side still gets the rest
 // of the answer. first is what the client already sent. It returns the
 // bytes sent up (client to upstream) and down.
+//
+// Once one side has finished, the other may stay silent for at most
+// Config.IdleTimeout (checked every IdleTimeout, so between one and two
+// of them): a client that closed its connection looks the same as one
+// that only shut down its sending side, and an upstream that never
+// answers would otherwise hold the tunnel, its descriptors and its
+// goroutine for good.
 func (s *Server) tunnel(client, up net.Conn, first []byte) (upBytes, downBytes int64) {
 	s.m.tunnels.Add(1)
 	defer s.m.tunnels.Add(-1)
-	defer up.Close()
+	// Shutdown closes the upstream side too, when the drain time is up:
+	// closing the client's side does not end a copy that waits on the
+	// upstream's.
+	s.mu.Lock()
+	s.conns[up] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, up)
+		s.mu.Unlock()
+		up.Close()
+	}()
+	upward := &half{dst: up, src: client, linger: s.cfg.IdleTimeout}
+	downward := &half{dst: client, src: up, linger: s.cfg.IdleTimeout}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		downBytes = copyHalf(client, up, nil)
+		downBytes = downward.copy(nil, upward)
 	}()
-	upBytes = copyHalf(up, client, first)
+	upBytes = upward.copy(first, downward)
 	wg.Wait()
 	s.m.bytes(upBytes, downBytes)
 	return upBytes, downBytes
 }
 
-// copyHalf copies src to dst, then half-closes dst (or closes both, if
-// dst cannot be half-closed or the copy failed).
+// half is one direction of a tunnel.
+type half struct {
+	dst, src  net.Conn
+	linger    time.Duration
+	lingering atomic.Bool // the other direction has finished
+}
+
+// otherDone tells h that the other direction has finished: from now on h
+// gives up when its source stays silent for the linger time.
+func (h *half) otherDone() {
+	h.lingering.Store(true)
+	h.src.SetReadDeadline(time.Now().Add(h.linger))
+}
+
+// idle reports whether a read that failed with err should end the copy
+// for silence, and otherwise extends the read deadline: it is a timeout
+// while lingering, and no byte moved since the last one.
+func (h *half) idle(err error, n int64, mark *int64) bool {
+	var ne net.Error
+	if !h.lingering.Load() || !errors.As(err, &ne) || !ne.Timeout() {
+		return true // not the linger deadline: a real failure
+	}
+	if n == *mark {
+		return true
+	}
+	*mark = n
+	h.src.SetReadDeadline(time.Now().Add(h.linger))
+	return false
+}
+
+// copy copies src to dst, then half-closes dst (or closes both, if dst
+// cannot be half-closed or the copy failed), and tells other.
 //
 // It reads into a small buffer until a read fills it, that is until bulk
 // data flows; from then on io.Copy moves the bytes, which between two TCP
 // connections lets the kernel splice them without passing through user
 // space. A tunnel that stays idle thus costs a small buffer rather than
 // io.Copy's 32 KiB and the two pipe descriptors a waiting splice holds.
-func copyHalf(dst, src net.Conn, first []byte) int64 {
+func (h *half) copy(first []byte, other *half) int64 {
+	dst, src := h.dst, h.src
 	var n int64
+	mark := int64(-1)
 	fail := func() int64 {
 		dst.Close()
 		src.Close()
@@ -58,7 +112,7 @@ func copyHalf(dst, src net.Conn, first []byte) int64 {
 	}
 	var err error
 	buf := make([]byte, smallCopy)
-	for {
+	for buf != nil {
 		var m int
 		m, err = src.Read(buf)
 		if m > 0 {
@@ -69,15 +123,25 @@ func copyHalf(dst, src net.Conn, first []byte) int64 {
 			}
 		}
 		if err != nil {
-			break
+			if errors.Is(err, io.EOF) || h.idle(err, n, &mark) {
+				break
+			}
+			err = nil
+			continue
 		}
 		if m == len(buf) {
 			buf = nil
-			var c int64
-			c, err = io.Copy(dst, src)
-			n += c
-			break
 		}
+	}
+	for err == nil {
+		var c int64
+		c, err = io.Copy(dst, src)
+		n += c
+		if err != nil && !h.idle(err, n, &mark) {
+			err = nil
+			continue
+		}
+		break
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
 		return fail()
@@ -87,6 +151,7 @@ func copyHalf(dst, src net.Conn, first []byte) int64 {
 	} else {
 		dst.Close()
 	}
+	other.otherDone()
 	return n
 }
 
