@@ -15,6 +15,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pacd/pacd/resolver"
@@ -233,6 +234,8 @@ func (s *Server) forward(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	l.decision = d
+	body := &countingBody{rc: req.Body}
+	req.Body = body
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.URL = pr.In.URL
@@ -247,6 +250,14 @@ func (s *Server) forward(w http.ResponseWriter, req *http.Request) {
 		FlushInterval: 0, // streaming responses (unknown length, event streams) are still flushed at once
 		ErrorLog:      slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
+			if berr := body.err(); berr != nil {
+				// The client's body is at fault (a chunk size that does
+				// not parse, say), not the upstream: the upstream got a
+				// truncated request, and the client a 400.
+				l.status, l.err = http.StatusBadRequest, fmt.Errorf("reading the request body: %w", berr)
+				writeProxyError(w, l.status, l.err)
+				return
+			}
 			l.status, l.err = errorStatus(err), err
 			s.m.failed(err)
 			writeProxyError(w, l.status, err)
@@ -257,8 +268,6 @@ func (s *Server) forward(w http.ResponseWriter, req *http.Request) {
 		},
 	}
 	cw := &countingWriter{ResponseWriter: w}
-	body := &countingBody{rc: req.Body}
-	req.Body = body
 	rp.ServeHTTP(cw, req)
 	l.up, l.down = body.n, cw.n
 }
@@ -284,14 +293,26 @@ func (c *countingWriter) Write(b []byte) (int, error) {
 func (c *countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
 type countingBody struct {
-	rc io.ReadCloser
-	n  int64
+	rc   io.ReadCloser
+	n    int64
+	fail atomic.Pointer[error] // the first failure to read it, but its end
 }
 
 func (b *countingBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	b.n += int64(n)
+	if err != nil && err != io.EOF {
+		b.fail.CompareAndSwap(nil, &err)
+	}
 	return n, err
+}
+
+// err returns the first failure to read the body, or nil.
+func (b *countingBody) err() error {
+	if p := b.fail.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 func (b *countingBody) Close() error { return b.rc.Close() }
@@ -332,7 +353,7 @@ func writeProxyError(w http.ResponseWriter, status int, err error) {
 func splitHostPort(hp string) (string, uint16, error) {
 	host, ps, err := net.SplitHostPort(hp)
 	if err != nil {
-		if strings.Contains(err.Error(), "missing port") {
+		if strings.Contains(err.Error(), "missing port") && strings.Trim(hp, "[]") != "" {
 			return strings.Trim(hp, "[]"), 80, nil
 		}
 		return "", 0, fmt.Errorf("invalid target %q", hp)
