@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	rtmetrics "runtime/metrics"
 	"sort"
 	"strconv"
 	"sync"
@@ -101,6 +103,8 @@ func (m *metrics) write(w io.Writer, s *Server) {
 	fmt.Fprintf(w, "pacd_bytes_total{direction=\"up\"} %d\npacd_bytes_total{direction=\"down\"} %d\n", m.up.Load(), m.down.Load())
 	gauge("pacd_connections_open", "Client connections open on the HTTP listeners.", m.conns.Load())
 	gauge("pacd_tunnels_open", "CONNECT and SOCKS tunnels open.", m.tunnels.Load())
+	gauge("pacd_goroutines", "Goroutines of the process: two per open tunnel, one per client connection, and a few of its own.", int64(runtime.NumGoroutine()))
+	gauge("pacd_heap_bytes", "Bytes of heap held by live objects, as of the last garbage collection (runtime/metrics /gc/heap/live:bytes; before the first, all objects).", heapLive())
 	gauge("pacd_bad_proxies", "Proxies tried last because they could not be reached recently.", int64(len(s.Resolver().BadProxies())))
 	if s.cfg.PAC != nil {
 		st := s.cfg.PAC.Status()
@@ -114,4 +118,18 @@ func (m *metrics) write(w io.Writer, s *Server) {
 			fmt.Fprintf(w, "# HELP pacd_pac_loaded_timestamp_seconds When the PAC script in use was loaded.\n# TYPE pacd_pac_loaded_timestamp_seconds gauge\npacd_pac_loaded_timestamp_seconds %d\n", st.LoadedAt.Unix())
 		}
 	}
+}
+
+// heapLive reads the live heap from runtime/metrics: what a leak makes
+// grow, without the garbage that HeapAlloc counts until it is swept.
+// Before the first collection, it is the heap's objects, live or not.
+func heapLive() int64 {
+	sample := []rtmetrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}}
+	rtmetrics.Read(sample)
+	for _, s := range sample {
+		if s.Value.Kind() == rtmetrics.KindUint64 && s.Value.Uint64() > 0 {
+			return int64(s.Value.Uint64())
+		}
+	}
+	return 0
 }
