@@ -74,3 +74,11 @@ bench-daemon:
 .PHONY: bench-engines
 bench-engines:
 	./bench/engines.sh
+
+# soak runs pacd serve under mixed load, with upstreams killed and
+# restarted and SIGHUP reloads, for SOAK_DURATION (10m; SOAK_QUICK=1 for
+# 20 s) and reports what it served, the errors and pacd's growth (see
+# bench/README.md).
+.PHONY: soak
+soak:
+	./bench/soak.sh
