@@ -596,7 +596,12 @@ func run(ctx context.Context, o *options) int {
 		}
 	}
 	squid := &proc{name: "squid", argv: []string{squidBin, "-n", name, "-N", "-f", filepath.Join(sdir, "squid.conf")}, dir: sdir, cred: cred, out: filepath.Join(sdir, "squid.out")}
-	ms := &proc{name: "microsocks", argv: []string{msBin, "-i", "127.0.0.1", "-p", strconv.Itoa(msPort), "-b", "127.0.0.1"}, dir: o.dir, cred: cred, out: filepath.Join(o.dir, "microsocks.out")}
+	// Not -b 127.0.0.1: binding each outgoing socket before connecting
+	// takes an ephemeral port for good while it waits in TIME_WAIT, and
+	// at the soak's rate microsocks ran out of them ("socket/connect:
+	// Address already in use", a SOCKS general failure to pacd). Its
+	// targets are all 127.0.0.1, so its connections stay on loopback.
+	ms := &proc{name: "microsocks", argv: []string{msBin, "-i", "127.0.0.1", "-p", strconv.Itoa(msPort)}, dir: o.dir, cred: cred, out: filepath.Join(o.dir, "microsocks.out")}
 	defer func() {
 		squid.kill()
 		ms.kill()
