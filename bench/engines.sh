@@ -4,7 +4,9 @@
 # scripts and URL lists, in one run. See bench/README.md, "PAC engines".
 #
 #   ./bench/engines.sh               (or: make bench-engines)
-#   BENCH_QUICK=1 ./bench/engines.sh a smoke run of about a minute
+#   BENCH_QUICK=1 ./bench/engines.sh a smoke run of about a minute and a
+#                                    half (too short for Node's compiler to
+#                                    warm up: pac-resolver's figures are off)
 #
 # pacparser is Debian's python3-pacparser and runs under libfaketime
 # (Debian's faketime); scripts/install-deps.sh installs both. pac-resolver

@@ -2,7 +2,8 @@
 // engines and prints, per script, microseconds per FindProxyForURL call,
 // each engine's time as a multiple of pacd's native engine, and whether
 // their answers agree (every disagreement is listed). bench/engines.sh
-// runs it; bench/README.md ("PAC engines") has the latest table.
+// runs it, from the repository's root (the paths below are relative to
+// it); bench/README.md ("PAC engines") has the latest table.
 //
 // The engines:
 //
