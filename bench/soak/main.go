@@ -475,13 +475,14 @@ func (l *load) tunnelOnce(hp, path string, size int) error {
 // Samples
 
 type sample struct {
-	At         float64 `json:"at_s"`
-	Goroutines int64   `json:"goroutines"`
-	HeapBytes  int64   `json:"heap_bytes"`
-	RSSKiB     int64   `json:"rss_kib"`
-	FDs        int     `json:"fds"`
-	Tunnels    int64   `json:"tunnels_open"`
-	Conns      int64   `json:"connections_open"`
+	At         float64        `json:"at_s"`
+	Goroutines int64          `json:"goroutines"`
+	HeapBytes  int64          `json:"heap_bytes"`
+	RSSKiB     int64          `json:"rss_kib"`
+	FDs        int            `json:"fds"`
+	FDKinds    map[string]int `json:"fd_kinds"` // socket, pipe, anon_inode, file
+	Tunnels    int64          `json:"tunnels_open"`
+	Conns      int64          `json:"connections_open"`
 }
 
 func takeSample(pacdHTTP string, pid int, start time.Time) (sample, error) {
@@ -519,6 +520,18 @@ func takeSample(pacdHTTP string, pid int, start time.Time) (sample, error) {
 	}
 	if fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid)); err == nil {
 		s.FDs = len(fds)
+		s.FDKinds = map[string]int{}
+		for _, f := range fds {
+			l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, f.Name()))
+			if err != nil {
+				continue
+			}
+			kind, _, ok := strings.Cut(l, ":")
+			if !ok || strings.HasPrefix(l, "/") {
+				kind = "file"
+			}
+			s.FDKinds[kind]++
+		}
 	}
 	return s, nil
 }
@@ -835,8 +848,8 @@ func printReport(w io.Writer, r *report, o *options) {
 		fmt.Fprintf(w, "| open descriptors | %d | %d | %d | %+d |\n", a.FDs, mx.FDs, z.FDs, z.FDs-a.FDs)
 		fmt.Fprintf(w, "\n(%d samples, every %v; \"after the load\" %v after it stopped, with pacd's pooled connections to the upstreams still open)\n", len(r.Samples), o.sampleEvery, o.settle)
 		if z := r.AfterReload; z != nil {
-			fmt.Fprintf(w, "after a SIGHUP, which drops the pools: goroutines %d (%+d), live heap %.1f MiB (%+.1f), VmRSS %.1f MiB (%+.1f), descriptors %d (%+d)\n",
-				z.Goroutines, z.Goroutines-a.Goroutines, mib(z.HeapBytes), mib(z.HeapBytes-a.HeapBytes), float64(z.RSSKiB)/1024, float64(z.RSSKiB-a.RSSKiB)/1024, z.FDs, z.FDs-a.FDs)
+			fmt.Fprintf(w, "after a SIGHUP, which drops the pools: goroutines %d (%+d), live heap %.1f MiB (%+.1f), VmRSS %.1f MiB (%+.1f), descriptors %d (%+d; %v, before the load %v)\n",
+				z.Goroutines, z.Goroutines-a.Goroutines, mib(z.HeapBytes), mib(z.HeapBytes-a.HeapBytes), float64(z.RSSKiB)/1024, float64(z.RSSKiB-a.RSSKiB)/1024, z.FDs, z.FDs-a.FDs, z.FDKinds, a.FDKinds)
 		}
 	}
 }
