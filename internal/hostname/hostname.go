@@ -182,9 +182,10 @@ func Canonical(s string) (string, bool) {
 		return "", false
 	}
 	h, err := ToASCII(s)
-	if err != nil || len(h) > 253 || !utf8.ValidString(s) {
-		// Punycode can make a name too long for DNS; and invalid UTF-8
-		// is no name at all.
+	if err != nil || h == "" || len(h) > 253 || !utf8.ValidString(s) {
+		// Punycode can make a name too long for DNS; a name of
+		// characters that IDNA maps to nothing (U+034F, say) is empty;
+		// and invalid UTF-8 is no name at all.
 		return "", false
 	}
 	// A host whose last label is numeric must be an IPv4 address.

@@ -46,6 +46,7 @@ func TestCanonical(t *testing.T) {
 		// Not hosts.
 		{strings.Repeat("0", 250) + "ü0", ""}, // too long once in punycode
 		{"caf\xe9", ""},                       // not UTF-8
+		{"\u034f", ""}, {"\u00ad\u200b", ""},  // mapped to nothing (found by FuzzParseProxyURL)
 		{"", ""}, {"a..b", ""}, {".a", ""}, {"a/b", ""}, {"256.1.1.1", ""}, {"1.2.3.x1", "1.2.3.x1"},
 	}
 	for _, tt := range tests {
