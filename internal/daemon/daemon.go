@@ -30,6 +30,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -268,6 +269,13 @@ func (s *Server) ServeSOCKS(ln net.Listener) error {
 		}
 		go func() {
 			defer s.release(c)
+			// As net/http does for a handler: a bug that panics on one
+			// connection must not take every other one down with it.
+			defer func() {
+				if r := recover(); r != nil {
+					s.log.Error("panic serving a SOCKS connection", "client", c.RemoteAddr().String(), "panic", r, "stack", string(debug.Stack()))
+				}
+			}()
 			s.serveSOCKS(c)
 		}()
 	}

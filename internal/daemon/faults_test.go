@@ -236,6 +236,7 @@ func (h *healthyClient) halt() {
 // failed, or if it made fewer than two.
 func (h *healthyClient) finish(t *testing.T) {
 	t.Helper()
+	waitFor(5*time.Second, func() bool { return h.ok.Load() >= 2 }) // a fault that was over at once
 	h.halt()
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -803,6 +804,65 @@ func TestFaultUpstreamGarbage(t *testing.T) {
 	base.check(t, "garbage upstreams")
 }
 
+// TestFaultPACResultNoHost: a PAC script whose answer names a proxy host
+// made only of characters that IDNA maps to nothing. Parsing it panicked
+// (found by FuzzParseProxyURL), which on the SOCKS listener took the
+// whole process down; the entry is now dropped as an invalid host, and
+// the rest of the answer is used.
+func TestFaultPACResultNoHost(t *testing.T) {
+	healthy := upstream.StartOrigin(t)
+	o := upstream.StartOrigin(t)
+	ts := startFaultServer(t, daemon.Config{}, &resolver.Config{ProxyLoopback: true,
+		PAC: routes(healthy, func(u, _ string) string {
+			if strings.Contains(u, ":1/") {
+				return "PROXY \u034f:8080" // nothing else
+			}
+			return "PROXY \u034f:8080; PROXY \u00ad\u200b; DIRECT"
+		})})
+	mustCurl(t, upstream.Body, "-x", ts.proxyURL(), healthy.URL("/index.txt"))
+	dropPooled(ts)
+	base := baseline()
+	h := startHealthy(t, ts, healthy)
+
+	client := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(mustURL(ts.proxyURL()))}, Timeout: 10 * time.Second}
+	defer client.Transport.(*http.Transport).CloseIdleConnections()
+	if resp, body := get(t, client, o.URL("/index.txt")); resp.StatusCode != http.StatusOK || body != upstream.Body {
+		t.Errorf("GET: %s %q, want DIRECT, the answer's last entry", resp.Status, body)
+	}
+	c := tunnel(t, ts.http, o.Addr())
+	c.Close()
+	sc, err := net.Dial("tcp", ts.socks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, err := socksConnectCode(sc, o.Addr()); err != nil || code != 0 {
+		t.Errorf("SOCKS5: reply %d, %v; want DIRECT", code, err)
+	}
+	sc.Close()
+	// An answer with no usable entry at all.
+	resp, err := client.Get("http://127.0.0.1:1/")
+	if err != nil {
+		t.Errorf("GET with no usable proxy: %v", err)
+	} else {
+		resp.Body.Close()
+		t.Logf("GET with no usable proxy: %s", resp.Status)
+	}
+	sc, err = net.Dial("tcp", ts.socks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := socksConnectCode(sc, "127.0.0.1:1")
+	sc.Close()
+	t.Logf("SOCKS5 with no usable proxy: reply %d, %v", code, err)
+	if err != nil {
+		t.Errorf("SOCKS5 with no usable proxy: no reply: %v", err)
+	}
+	h.finish(t)
+	client.Transport.(*http.Transport).CloseIdleConnections()
+	dropPooled(ts)
+	base.check(t, "PAC answers without a host")
+}
+
 // ---------------------------------------------------------------------
 // The PAC server
 
@@ -1161,7 +1221,7 @@ func malformedRequests(t *testing.T, ts *testServer, o, abs string) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			status, closed, body := rawExchange(t, ts.http, []byte(tc.raw), tc.keep)
-			t.Logf("%d", status)
+			t.Logf("%s: %d", tc.name, status)
 			if status != tc.status || !closed && !tc.keep {
 				t.Errorf("%s: status %d, closed %v (%.100q); want %d and the connection closed", tc.name, status, closed, body, tc.status)
 			}
@@ -1391,7 +1451,7 @@ func TestFaultSmuggling(t *testing.T) {
 			}
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
-			t.Logf("%s", resp.Status)
+			t.Logf("%s: %s", tc.name, resp.Status)
 			// What follows the body on the connection is the client's
 			// next request, answered too.
 			var more []int
