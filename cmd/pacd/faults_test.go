@@ -605,8 +605,14 @@ func TestFaultShutdownUnderLoad(t *testing.T) {
 		t.Fatalf("no shutting down line")
 	}
 	for _, a := range []string{p.http, p.socks} {
-		if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
-			c.Close()
+		// The line comes just before the listeners close.
+		if !pollUntil(time.Second, func() bool {
+			c, err := net.DialTimeout("tcp", a, time.Second)
+			if err == nil {
+				c.Close()
+			}
+			return err != nil
+		}) {
 			t.Errorf("%s accepts connections while pacd drains", a)
 		}
 	}
