@@ -54,6 +54,8 @@ type jsRuntime struct {
 
 	timer *time.Timer // interrupts vm at the deadline; armed per evaluation
 
+	describer goja.Callable // exceptionMessage, as a call into vm
+
 	flag *uint32 // goja's interrupt word, found once by the WebAssembly build
 }
 
@@ -158,6 +160,9 @@ func (s *Script) newRuntime(ctx context.Context) (*jsRuntime, error) {
 	vm.SetTimeSource(s.h.now)
 	st := newEvalState(vm, s.h)
 	rt := &jsRuntime{vm: vm, st: st}
+	rt.describer, _ = goja.AssertFunction(vm.ToValue(func(call goja.FunctionCall) goja.Value {
+		return vm.ToValue(exceptionMessage(call.Argument(0)))
+	}))
 	rt.timer = time.AfterFunc(time.Hour, func() {
 		vm.Interrupt(ErrTimeout)
 		st.abortLookup()
@@ -175,7 +180,11 @@ func (s *Script) newRuntime(ctx context.Context) (*jsRuntime, error) {
 			return nil, err
 		}
 		for _, name := range [...]string{"FindProxyForURLEx", "FindProxyForURL"} {
-			if fn, ok := goja.AssertFunction(vm.Get(name)); ok {
+			v, err := getGlobal(vm, name)
+			if err != nil {
+				return nil, err
+			}
+			if fn, ok := goja.AssertFunction(v); ok {
 				rt.fn = fn
 				if s.entry == "" {
 					s.entry = name
@@ -240,13 +249,64 @@ func (rt *jsRuntime) guard(ctx context.Context, timeout time.Duration, f func(*j
 		}
 	}()
 	res, callErr = f(rt)
-	var interrupted *goja.InterruptedError
-	if errors.As(callErr, &interrupted) {
+	// The goja errors are told apart by their types, not with errors.As:
+	// a *goja.Exception's Unwrap may read a property of the thrown
+	// value, which runs the script's getters.
+	switch e := callErr.(type) {
+	case *goja.InterruptedError:
 		// Whoever interrupted it, a runtime stopped halfway through the
 		// script may hold half-made state: it is not reused.
 		return res, callErr, false, nil
+	case *goja.Exception:
+		// Describe the exception now, while the deadline holds: its name,
+		// message and toString may be the script's own getters, which
+		// may loop or throw.
+		th, stop := rt.describe(e)
+		if stop != nil {
+			return res, stop, false, nil
+		}
+		return res, th, true, nil
 	}
 	return res, callErr, true, nil
+}
+
+// A thrownError is an exception that the script threw, with its message
+// read while the deadline held.
+type thrownError struct {
+	msg   string
+	stack []goja.StackFrame
+}
+
+func (e *thrownError) Error() string { return e.msg }
+
+// describe reads the message of ex, which the script threw (see
+// exceptionMessage). Reading it runs the script's code when the thrown
+// value has getters, a toString or Proxy traps; rt.describer runs it as a
+// call into the runtime, so that goja catches what that code throws (the
+// message is then only "uncaught exception") and leaves the runtime
+// clean. If the code is interrupted, describe returns the interruption.
+func (rt *jsRuntime) describe(ex *goja.Exception) (*thrownError, error) {
+	th := &thrownError{msg: "uncaught exception", stack: ex.Stack()}
+	v := ex.Value()
+	if v == nil {
+		return th, nil
+	}
+	msg, err := rt.describer(goja.Undefined(), v)
+	switch err.(type) {
+	case nil:
+		th.msg = msg.String()
+	case *goja.InterruptedError:
+		return nil, err
+	}
+	return th, nil
+}
+
+// getGlobal returns the global variable name. It reads it through a call
+// into vm, so that an exception that a getter of the script throws
+// becomes the error, and leaves the runtime clean.
+func getGlobal(vm *goja.Runtime, name string) (goja.Value, error) {
+	get, _ := goja.AssertFunction(vm.ToValue(func(goja.FunctionCall) goja.Value { return vm.Get(name) }))
+	return get(goja.Undefined())
 }
 
 // callEntry calls the script's entry point with the arguments in rt.args.
@@ -421,24 +481,29 @@ func typeName(v goja.Value) string {
 }
 
 // scriptError converts an error from goja into one of this package's.
+//
+// It must not run the script's code, which the deadline no longer bounds:
+// guard has already turned a *goja.Exception into a *thrownError.
 func (s *Script) scriptError(err error) error {
-	var interrupted *goja.InterruptedError
-	if errors.As(err, &interrupted) {
-		if e, ok := interrupted.Value().(error); ok {
+	switch e := err.(type) {
+	case *goja.InterruptedError:
+		if e, ok := e.Value().(error); ok {
 			return e
 		}
 		return ErrTimeout
-	}
-	var overflow *goja.StackOverflowError
-	if errors.As(err, &overflow) {
+	case *goja.StackOverflowError:
 		se := &ScriptError{Name: s.name, Msg: "RangeError: maximum call stack size exceeded"}
-		s.locate(se, overflow.Stack())
+		s.locate(se, e.Stack())
 		return se
-	}
-	var ex *goja.Exception
-	if errors.As(err, &ex) {
-		se := &ScriptError{Name: s.name, Msg: exceptionMessage(ex)}
-		s.locate(se, ex.Stack())
+	case *thrownError:
+		se := &ScriptError{Name: s.name, Msg: e.msg}
+		s.locate(se, e.stack)
+		return se
+	case *goja.Exception:
+		// Not described under the deadline (guard describes every
+		// exception): say no more than its position.
+		se := &ScriptError{Name: s.name, Msg: "uncaught exception"}
+		s.locate(se, e.Stack())
 		return se
 	}
 	if err == ErrTimeout || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -472,8 +537,10 @@ func (s *Script) locate(se *ScriptError, stack []goja.StackFrame) {
 	se.Stack = b.String()
 }
 
-func exceptionMessage(ex *goja.Exception) string {
-	v := ex.Value()
+// exceptionMessage describes v, a value the script threw. It runs the
+// script's code when v has getters, a toString or Proxy traps: it is
+// called only through jsRuntime.describe, under the deadline.
+func exceptionMessage(v goja.Value) string {
 	if v == nil {
 		return "uncaught exception"
 	}
