@@ -654,7 +654,7 @@ func (r *Resolver) fromPAC(ctx context.Context, pacURL, host string) (Decision, 
 	}
 	for _, e := range list {
 		p := fromPAC(e)
-		if c, ok := r.creds[p.Addr()]; ok && !p.IsDirect() && sameFamily(c.Type, p.Type) {
+		if c, ok := r.creds[p.Addr()]; ok && !p.IsDirect() && mayLend(c.Type, p.Type) {
 			p.Username, p.Password = c.Username, c.Password
 		}
 		d.Proxies = append(d.Proxies, p)
@@ -662,21 +662,23 @@ func (r *Resolver) fromPAC(ctx context.Context, pacURL, host string) (Decision, 
 	return d, nil
 }
 
-// sameFamily reports whether credentials named for a proxy of type a may
-// be used with one of type b at the same address.
-func sameFamily(a, b Type) bool {
-	fam := func(t Type) int {
-		switch t {
-		case HTTP, HTTPS:
-			return 1
-		case SOCKS4, SOCKS4A:
-			return 2
-		case SOCKS5, SOCKS5H:
-			return 3
-		}
-		return 0
+// mayLend reports whether credentials named for a proxy of type a may
+// be used with one of type b at the same address: within the same
+// protocol (HTTP Basic, RFC 1929, a SOCKS4 user ID), and never from a
+// proxy reached over TLS to one reached in clear text, where anyone on
+// the path could read them.
+func mayLend(a, b Type) bool {
+	switch a {
+	case HTTP:
+		return b == HTTP || b == HTTPS
+	case HTTPS:
+		return b == HTTPS
+	case SOCKS4, SOCKS4A:
+		return b == SOCKS4 || b == SOCKS4A
+	case SOCKS5, SOCKS5H:
+		return b == SOCKS5 || b == SOCKS5H
 	}
-	return fam(a) == fam(b)
+	return false
 }
 
 // filterCapable drops the proxies that cannot carry kind: URL requests
