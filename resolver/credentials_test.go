@@ -457,6 +457,7 @@ var credCases = []credCase{
 	{name: "IPv4, hexadecimal", creds: []string{credURL("http", "127.0.0.1:3128")}, pac: "PROXY 0x7f.1:3128", lend: "127.0.0.1:3128", via: "127.0.0.1:3128"},
 	{name: "IPv4, octal", creds: []string{credURL("http", "127.0.0.1:3128")}, pac: "PROXY 0177.0.0.1:3128", lend: "127.0.0.1:3128", via: "127.0.0.1:3128"},
 	{name: "IPv4, trailing dot", creds: []string{credURL("http", "127.0.0.1:3128")}, pac: "PROXY 127.0.0.1.:3128", lend: "127.0.0.1:3128", via: "127.0.0.1:3128"},
+	{name: "IPv4-mapped IPv6", creds: []string{credURL("http", "127.0.0.1:3128")}, pac: "PROXY [::ffff:127.0.0.1]:3128", lend: "127.0.0.1:3128", via: "127.0.0.1:3128"},
 	{name: "IPv4-mapped IPv6 configured", creds: []string{credURL("http", "[::ffff:7f00:1]:3128")}, pac: "PROXY 127.0.0.1:3128", lend: "127.0.0.1:3128", via: "127.0.0.1:3128"},
 	{name: "another loopback address", creds: []string{credURL("http", "127.0.0.1:3128")}, pac: "PROXY 127.0.0.2:3128", via: "127.0.0.2:3128"},
 	{name: "localhost for 127.0.0.1", creds: []string{credURL("http", "127.0.0.1:3128")}, pac: "PROXY localhost:3128", via: "localhost:3128"},

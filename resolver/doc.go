@@ -33,10 +33,25 @@
 //
 // In a PAC answer, PROXY is http://, HTTPS https://, SOCKS and SOCKS4
 // socks4:// and SOCKS5 socks5:// with the proxy resolving names, as in
-// Chromium. A PAC answer cannot carry credentials; a proxy it names gets
-// those of a proxy with the same address that the user configured
-// (Config.Credentials, the environment or an explicit rule), and no
-// others.
+// Chromium. A PAC answer cannot carry credentials: an entry with user
+// information ("PROXY user:pass@host", "PROXY evil:80@proxy:3128") is
+// dropped, as is one whose host has percent-encoding or any other
+// character a host cannot have. A proxy it names gets those of a proxy
+// with the same address that the user configured (Config.Credentials,
+// the environment or an explicit rule), and no others. The same address
+// is the same port and the same canonical host: names are compared in
+// lower case and punycode ("PROXY.EXAMPLE", "ｐｒｏｘｙ.example" and
+// "proxy.example" are one name, "proxy.example." another: a relative name
+// may be completed by the DNS search list, an absolute one is not), IP
+// addresses as addresses (127.1, 2130706433, 0x7f.1 and ::ffff:127.0.0.1
+// are 127.0.0.1), and a name never matches an address, whatever it
+// resolves to (localhost is not 127.0.0.1): no DNS lookup is made. The
+// credentials also keep to their protocol: an http:// proxy's go to PROXY
+// and HTTPS, an https:// proxy's to HTTPS only (never from TLS to clear
+// text), a SOCKS5 login to SOCKS5 and a SOCKS4 user ID to SOCKS and
+// SOCKS4. Fail-over never moves credentials from one entry to the next,
+// and a proxy that asks for credentials pacd has none for gets none: its
+// refusal ends the attempt (see below).
 //
 // # The environment
 //

@@ -315,8 +315,12 @@ func redactURL(s string) string {
 
 // fromPAC converts an entry of a PAC answer. PAC's SOCKS5 leaves name
 // resolution to the proxy, as in Chromium; its SOCKS (SOCKS4) resolves
-// here.
+// here. An IPv4-mapped IPv6 address becomes the IPv4 address, as in
+// ParseProxyURL, so that it is the same proxy, credentials included.
 func fromPAC(p proxylist.Proxy) Proxy {
+	if a, err := netip.ParseAddr(p.Host); err == nil && a.Is4In6() {
+		p.Host = a.Unmap().String()
+	}
 	switch p.Type {
 	case proxylist.HTTP:
 		return Proxy{Type: HTTP, Host: p.Host, Port: p.Port}
