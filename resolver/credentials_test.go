@@ -626,3 +626,59 @@ func viaOf(t *testing.T, c net.Conn) string {
 	b, _ := io.ReadAll(resp.Body)
 	return strings.TrimPrefix(string(b), "via ")
 }
+
+// TestTransportDropsRequestProxyAuthorization: a request that carries a
+// Proxy-Authorization header of its own (meant for some proxy, or copied
+// from an incoming request) goes where the PAC answer says, so the
+// header would go there too, or to the origin for DIRECT. Transport
+// drops it; the proxy gets the credentials configured for it, or none.
+func TestTransportDropsRequestProxyAuthorization(t *testing.T) {
+	for _, tc := range []struct {
+		name, pac, via, lend string
+		creds                []string
+	}{
+		{"PAC picks another proxy", "PROXY evil.example:3128", evil, "", []string{credURL("http", proxyA)}},
+		{"PAC picks another proxy over TLS", "HTTPS evil.example:3128", evil, "", nil},
+		{"DIRECT", "DIRECT", credTarget, "", nil},
+		{"tunnel through SOCKS5", "SOCKS5 evil.example:1080", "evil.example:1080", "", nil},
+		{"the configured proxy", "PROXY proxy.example:3128", proxyA, proxyA, []string{credURL("http", proxyA)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := newCredNet(t, nil, nil)
+			r := mustNew(t, &resolver.Config{
+				PAC:           credPAC(tc.pac),
+				Credentials:   tc.creds,
+				ProxyLoopback: true,
+				Dial:          n.dial,
+				TLSConfig:     &tls.Config{InsecureSkipVerify: true},
+			})
+			tr := r.TransportFrom(&http.Transport{DisableKeepAlives: true})
+			defer tr.CloseIdleConnections()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+credTarget+"/", nil)
+			req.Header.Set("Proxy-Authorization", credBasic)
+			resp, err := tr.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if string(b) != "via "+tc.via {
+				t.Errorf("went %q, want via %s", b, tc.via)
+			}
+			if req.Header.Get("Proxy-Authorization") != credBasic {
+				t.Errorf("the caller's request was modified")
+			}
+			n.check(t, tc.lend)
+			if tc.lend != "" {
+				n.mu.Lock()
+				_, auths, _ := n.stubs[tc.lend].seen()
+				n.mu.Unlock()
+				if len(auths) != 1 {
+					t.Errorf("%s was offered %q, want the configured credentials once", tc.lend, auths)
+				}
+			}
+		})
+	}
+}

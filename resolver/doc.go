@@ -50,8 +50,10 @@
 // and HTTPS, an https:// proxy's to HTTPS only (never from TLS to clear
 // text), a SOCKS5 login to SOCKS5 and a SOCKS4 user ID to SOCKS and
 // SOCKS4. Fail-over never moves credentials from one entry to the next,
-// and a proxy that asks for credentials pacd has none for gets none: its
-// refusal ends the attempt (see below).
+// a proxy that asks for credentials pacd has none for gets none (its
+// refusal ends the attempt: see below), and [Transport] drops a
+// request's own Proxy-Authorization header, which would otherwise go
+// wherever the answer says.
 //
 // # The environment
 //

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -114,8 +115,10 @@ func (r *Resolver) ProxyFunc() func(*http.Request) (*url.URL, error) {
 // decision says: plain-http requests in absolute form through HTTP and
 // HTTPS proxies, everything else through a tunnel (CONNECT or SOCKS), or
 // DIRECT; and, within the request, on to the next proxy when one cannot
-// be reached. Connections are pooled per proxy. Build it with
-// Resolver.Transport; it is safe for concurrent use.
+// be reached. Connections are pooled per proxy. A request's own
+// Proxy-Authorization header is dropped: each proxy gets the credentials
+// configured for it, and no other. Build it with Resolver.Transport; it
+// is safe for concurrent use.
 type Transport struct {
 	r    *Resolver
 	base *http.Transport
@@ -208,6 +211,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // RoundTrip does, and reports the proxy that carried it (without
 // credentials). It is for callers that log or show the decision.
 func (t *Transport) RoundTripDecision(req *http.Request, d Decision) (*http.Response, Proxy, error) {
+	req = withoutProxyAuth(req)
 	proxies := t.r.dialer.order(d.Proxies)
 	var errs []error
 	for i, p := range proxies {
@@ -233,6 +237,27 @@ func (t *Transport) RoundTripDecision(req *http.Request, d Decision) (*http.Resp
 		errs = append(errs, err)
 	}
 	return nil, Proxy{}, fmt.Errorf("%w: %w", ErrAllProxiesFailed, errors.Join(errs...))
+}
+
+// withoutProxyAuth returns req, or a copy of it without its own
+// Proxy-Authorization header. The decision, not the caller, picks the
+// proxy, so a header meant for one proxy would reach whichever the PAC
+// answer names, or the origin; each proxy gets the credentials
+// configured for it instead (Config.Credentials).
+func withoutProxyAuth(req *http.Request) *http.Request {
+	var r *http.Request
+	for k := range req.Header {
+		if strings.EqualFold(k, "Proxy-Authorization") {
+			if r == nil {
+				r = req.Clone(req.Context())
+			}
+			delete(r.Header, k)
+		}
+	}
+	if r == nil {
+		return req
+	}
+	return r
 }
 
 // rewind returns a copy of req whose body can be sent again.
