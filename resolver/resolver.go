@@ -67,7 +67,8 @@ type Config struct {
 
 	// Credentials are proxy URLs with user information
 	// ("http://alice:pw@proxy.corp:8080"): when a PAC answer names that
-	// host and port, its credentials are used with it. A PAC script can
+	// host and port, in a protocol that may carry them (see the package
+	// documentation), its credentials are used with it. A PAC script can
 	// otherwise never attach credentials to a proxy (see RATIONALE.md).
 	// Proxies named by the environment and by the explicit rules lend
 	// their credentials to PAC answers the same way.
