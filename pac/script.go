@@ -158,6 +158,7 @@ func (s *Script) newRuntime(ctx context.Context) (*jsRuntime, error) {
 	vm := goja.New()
 	vm.SetMaxCallStackSize(s.stack)
 	vm.SetTimeSource(s.h.now)
+	installBounds(vm)
 	st := newEvalState(vm, s.h)
 	rt := &jsRuntime{vm: vm, st: st}
 	rt.describer, _ = goja.AssertFunction(vm.ToValue(func(call goja.FunctionCall) goja.Value {
