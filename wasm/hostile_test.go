@@ -140,3 +140,75 @@ func TestMemoryLimit(t *testing.T) {
 		t.Errorf("New with 10 pages: %v, want an error about the module's minimum", err)
 	}
 }
+
+// TestHostileEncodings compiles scripts that the corpus cannot hold
+// (testdata/pac must be UTF-8 for the Node parity test, and small) in
+// both engines, which must agree: invalid UTF-8 bytes (read as Latin-1,
+// as Firefox reads them), a UTF-8 byte-order mark (ignored), UTF-16
+// files with their marks (not decoded: pacd reads scripts as UTF-8, so
+// they fail to compile with a SyntaxError) and a script over 1 MiB
+// (ErrScriptTooLarge, before the module sees it).
+func TestHostileEncodings(t *testing.T) {
+	e := testEngine(t)
+	body := "function FindProxyForURL(url, host) { return \"PROXY \" + \"\xff\xfe\".length + \".example:1\"; }\n"
+	utf16 := func(s string, le bool) string {
+		var b strings.Builder
+		if le {
+			b.WriteString("\xff\xfe")
+		} else {
+			b.WriteString("\xfe\xff")
+		}
+		for _, r := range s {
+			if le {
+				b.WriteByte(byte(r))
+				b.WriteByte(0)
+			} else {
+				b.WriteByte(0)
+				b.WriteByte(byte(r))
+			}
+		}
+		return b.String()
+	}
+	ascii := "function FindProxyForURL(url, host) { return \"DIRECT\"; }\n"
+	tests := []struct {
+		name, src string
+		want      string // the answer, or the error's text
+	}{
+		{"invalid-utf8", body, "PROXY 2.example:1"},
+		{"utf8-bom", "\ufeff" + ascii, "DIRECT"},
+		{"utf16le-bom", utf16(ascii, true), "SyntaxError"},
+		{"utf16be-bom", utf16(ascii, false), "SyntaxError"},
+		{"over-1mib", ascii + strings.Repeat("// padding to more than a mebibyte\n", 32<<10), "pac: script too large"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := &pac.Options{Name: "enc.pac", Timeout: time.Second}
+			got := func(res string, err error) string {
+				if err != nil {
+					return err.Error()
+				}
+				return res
+			}
+			var answers [2]string
+			ns, nerr := pac.Compile(tt.src, opts)
+			if nerr == nil {
+				answers[0] = got(ns.Eval(context.Background(), "http://a/", ""))
+			} else {
+				answers[0] = nerr.Error()
+			}
+			ws, werr := e.Compile(context.Background(), tt.src, opts)
+			if werr == nil {
+				answers[1] = got(ws.Eval(context.Background(), "http://a/", ""))
+				ws.Close()
+			} else {
+				answers[1] = werr.Error()
+			}
+			if answers[0] != answers[1] {
+				t.Errorf("native %q, module %q", answers[0], answers[1])
+			}
+			if !strings.Contains(answers[1], tt.want) {
+				t.Errorf("got %q, want it to contain %q", answers[1], tt.want)
+			}
+		})
+	}
+}

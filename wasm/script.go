@@ -171,6 +171,12 @@ func (e *Engine) Compile(ctx context.Context, src string, opts *pac.Options) (*S
 // if it was empty).
 func (s *Script) Name() string { return s.p.name }
 
+// MemoryLimit returns the memory cap of each of the script's instances,
+// in bytes (Config.MemoryLimitPages pages of 64 KiB). Package
+// github.com/pacd/pacd/pac/pactest reads it to hold the script to the
+// sandbox's expected errors.
+func (s *Script) MemoryLimit() uint64 { return uint64(s.p.e.memLimit) << 16 }
+
 // Close closes the script's instances, waiting for none: those in use
 // close when their evaluation ends. Evaluations after Close give
 // [ErrClosed].

@@ -79,6 +79,10 @@ type Case struct {
 	Host    string // the host given to it; "" means derived from URL
 	Want    string // the string the script must return, if WantErr is empty
 	WantErr string // text that the evaluation's error must contain
+
+	// SandboxErr, if set, replaces WantErr for an engine with a memory
+	// cap (see the package documentation).
+	SandboxErr string
 }
 
 // String returns the case as it is written in a file.
@@ -87,11 +91,17 @@ func (c Case) String() string {
 	if c.Host != "" {
 		s += " " + c.Host
 	}
+	if c.SandboxErr != "" {
+		return s + " => error: " + c.WantErr + sandboxSep + c.SandboxErr
+	}
 	if c.WantErr != "" {
 		return s + " => error: " + c.WantErr
 	}
 	return s + " => " + quoteIfNeeded(c.Want)
 }
+
+// sandboxSep separates the native engine's error text from a sandbox's.
+const sandboxSep = " | sandbox: "
 
 func quoteIfNeeded(s string) string {
 	if s == "" || strings.TrimSpace(s) != s || strings.HasPrefix(s, `"`) || strings.HasPrefix(s, "error:") {
@@ -271,6 +281,12 @@ func parseCase(lhs, rhs string) (Case, error) {
 	switch {
 	case strings.HasPrefix(rhs, "error:"):
 		c.WantErr = strings.TrimSpace(strings.TrimPrefix(rhs, "error:"))
+		if native, sandbox, ok := strings.Cut(c.WantErr, strings.TrimSpace(sandboxSep)); ok {
+			c.WantErr, c.SandboxErr = strings.TrimSpace(native), strings.TrimSpace(sandbox)
+			if c.SandboxErr == "" {
+				return c, errors.New("empty sandbox error text")
+			}
+		}
 		if c.WantErr == "" {
 			return c, errors.New("empty error text")
 		}
@@ -306,14 +322,23 @@ func (f *File) Options() *pac.Options {
 // An Outcome is the result of one case.
 type Outcome struct {
 	Case
-	Got string // what the script returned
-	Err error  // how the evaluation failed, if it did
+	Got       string // what the script returned
+	Err       error  // how the evaluation failed, if it did
+	Sandboxed bool   // the engine has a memory cap: SandboxErr applies
+}
+
+// wantErr is the error text the outcome is held to.
+func (o Outcome) wantErr() string {
+	if o.Sandboxed && o.SandboxErr != "" {
+		return o.SandboxErr
+	}
+	return o.WantErr
 }
 
 // Passed reports whether the script answered as the case expects.
 func (o Outcome) Passed() bool {
-	if o.WantErr != "" {
-		return o.Err != nil && strings.Contains(o.Err.Error(), o.WantErr)
+	if want := o.wantErr(); want != "" {
+		return o.Err != nil && strings.Contains(o.Err.Error(), want)
 	}
 	return o.Err == nil && o.Got == o.Want
 }
@@ -326,8 +351,8 @@ func (o Outcome) String() string {
 		got = "error: " + o.Err.Error()
 	}
 	want := strconv.Quote(o.Want)
-	if o.WantErr != "" {
-		want = "error containing " + strconv.Quote(o.WantErr)
+	if w := o.wantErr(); w != "" {
+		want = "error containing " + strconv.Quote(w)
 	}
 	where := o.URL
 	if o.Host != "" {
@@ -397,7 +422,9 @@ func (f *File) Run(ctx context.Context) *Report {
 
 // RunWith is Run with another engine: compile compiles the script. If
 // the Evaluator it returns is an io.Closer, RunWith closes it when the
-// cases have run.
+// cases have run. If it has a method MemoryLimit() uint64 that returns
+// more than zero, its scripts run under a memory cap, and cases with a
+// sandbox error text are held to that text.
 func (f *File) RunWith(ctx context.Context, compile Compiler) *Report {
 	r := &Report{File: f}
 	src, err := os.ReadFile(f.PAC)
@@ -423,9 +450,11 @@ func (f *File) RunWith(ctx context.Context, compile Compiler) *Report {
 		r.Failure = "compile: " + err.Error()
 		return r
 	}
+	capped, _ := s.(interface{ MemoryLimit() uint64 })
+	sandboxed := capped != nil && capped.MemoryLimit() > 0
 	for _, c := range f.Cases {
 		got, err := s.Eval(ctx, c.URL, c.Host)
-		r.Outcomes = append(r.Outcomes, Outcome{Case: c, Got: got, Err: err})
+		r.Outcomes = append(r.Outcomes, Outcome{Case: c, Got: got, Err: err, Sandboxed: sandboxed})
 	}
 	return r
 }

@@ -2,6 +2,7 @@ package pactest_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,5 +142,49 @@ func TestRunWith(t *testing.T) {
 	}
 	if gotOpts == nil || gotOpts.Name != "a.pac" || gotOpts.Location.String() != "Europe/Berlin" {
 		t.Errorf("compile got options %+v, want the file's", gotOpts)
+	}
+}
+
+// cappedScript is an Evaluator with a memory cap, which always fails.
+type cappedScript struct{ err error }
+
+func (s cappedScript) Eval(context.Context, string, string) (string, error) { return "", s.err }
+func (s cappedScript) MemoryLimit() uint64                                  { return 32 << 20 }
+
+// TestSandboxError checks that "error: A | sandbox: B" holds the native
+// engine to A and an engine with a memory cap to B.
+func TestSandboxError(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.pac"), []byte("function FindProxyForURL() { var s = \"x\"; for (;;) s += s; }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "a.pactest")
+	if err := os.WriteFile(path, []byte("timeout: 50ms\nhttp://a/ => error: timed out | sandbox: ran out of memory\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := pactest.ParseFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := f.Cases[0]; c.WantErr != "timed out" || c.SandboxErr != "ran out of memory" || c.String() != "http://a/ => error: timed out | sandbox: ran out of memory" {
+		t.Fatalf("case %+v, written %q", c, c)
+	}
+	if r := f.Run(context.Background()); r.Passed() != 1 {
+		t.Errorf("native: %v", r.Outcomes)
+	}
+	for _, tt := range []struct {
+		err  error
+		pass bool
+	}{
+		{errors.New("wasm: the script ran out of memory"), true},
+		{errors.New("pac: script timed out"), false},
+	} {
+		r := f.RunWith(context.Background(), func(string, *pac.Options) (pactest.Evaluator, error) { return cappedScript{tt.err}, nil })
+		if got := r.Passed() == 1; got != tt.pass {
+			t.Errorf("sandbox failing with %q: passed = %v, want %v (%v)", tt.err, got, tt.pass, r.Outcomes)
+		}
+	}
+	if _, err := pactest.Parse("x.pactest", []byte("http://a/ => error: x | sandbox:\n")); err == nil {
+		t.Error("an empty sandbox text parsed")
 	}
 }
