@@ -149,8 +149,8 @@ tiny_addr=127.0.0.1:${ports[2]}
 # request to the 127.0.0.1 origin would skip the PAC script; with it,
 # bench/load.pac is evaluated for every forwarded request and every
 # CONNECT, as for any other host, and answers DIRECT for 127.0.0.1.
-# --max-conns: the default (4096 per listener) is below the idle-tunnel
-# count; --log-level error: no line per request.
+# --max-conns: sized to the idle-tunnel count, whatever the default;
+# --log-level error: no line per request.
 log "starting pacd serve on $pacd_addr"
 "$pacd" serve --listen "$pacd_addr" --pac bench/load.pac --proxy-loopback --no-env \
 	--max-conns $((idle + 1024)) --drain 1s --log-level error 2>"$tmp/pacd.log" &
