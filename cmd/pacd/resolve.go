@@ -33,7 +33,8 @@ With one URL the decision is printed alone; with several, as "URL :
 DECISION" lines. --format pac (the default) prints PAC syntax, "PROXY
 p:8080; DIRECT"; --format url prints the proxies as URLs separated by
 spaces, "http://p:8080 socks5h://s:1080 DIRECT". Passwords are never
-printed. --explain adds a line saying what decided; --json prints one
+printed. --credentials-file reads proxy credentials from a netrc-style
+file, as pacd serve does (see pacd help serve). --explain adds a line saying what decided; --json prints one
 object per URL with everything.
 
 A bad setting is an error that names it, and exits with status 2; a value
@@ -59,6 +60,7 @@ type resolveFlags struct {
 	proxies       map[string]string
 	bypass        []string
 	credentials   []string
+	credFile      string // --credentials-file
 	proxyLoopback bool
 	onPACError    string
 	pacEnv        pacEnv
@@ -106,6 +108,7 @@ func (o *resolveFlags) define(fs *flag.FlagSet) {
 		o.credentials = append(o.credentials, s)
 		return nil
 	})
+	fs.StringVar(&o.credFile, "credentials-file", "", "a netrc-style `file` of proxy credentials, \"machine PROXY login USER password PASS\", kept out of the process list; only its owner may read it")
 	fs.BoolVar(&o.proxyLoopback, "proxy-loopback", false, "let localhost, loopback and link-local destinations be proxied")
 	fs.StringVar(&o.onPACError, "on-pac-error", "direct", "what a URL gets when the PAC script fails: `direct` or fail")
 	fs.Var(&o.flavor, "flavor", "read the settings as `CLIENT` does: go, go-std, curl, python, requests, node, httpx or chromium (default: pacd's canonical reading)")
@@ -161,14 +164,19 @@ func (o *resolveFlags) closeSandbox() {
 }
 
 // resolverConfig builds the resolver's configuration from the flags, the
-// environment and the PAC file opened by openPAC.
+// credentials file (read again on every call), the environment and the
+// PAC file opened by openPAC.
 func (o *resolveFlags) resolverConfig(log *slog.Logger) (*resolver.Config, error) {
+	creds, err := o.allCredentials()
+	if err != nil {
+		return nil, err
+	}
 	cfg := &resolver.Config{
 		Proxy:         o.proxy,
 		Mounts:        o.mounts,
 		Proxies:       o.proxies,
 		Bypass:        strings.Join(o.bypass, ","),
-		Credentials:   o.credentials,
+		Credentials:   creds,
 		ProxyLoopback: o.proxyLoopback,
 		OnPACError:    o.onPACError,
 		Flavor:        o.flavor,
@@ -181,6 +189,33 @@ func (o *resolveFlags) resolverConfig(log *slog.Logger) (*resolver.Config, error
 		cfg.PAC = o.pac
 	}
 	return cfg, nil
+}
+
+// allCredentials returns those of --credentials and then those of the
+// credentials file. An address given credentials by both is an error:
+// neither is more deliberate than the other.
+func (o *resolveFlags) allCredentials() ([]string, error) {
+	creds := append([]string(nil), o.credentials...)
+	if o.credFile == "" {
+		return creds, nil
+	}
+	entries, err := readCredentialsFile(o.credFile)
+	if err != nil {
+		return nil, err
+	}
+	flagged := map[string]bool{}
+	for _, c := range o.credentials {
+		if p, err := resolver.ParseProxyURL(c); err == nil {
+			flagged[p.Addr()] = true
+		}
+	}
+	for _, e := range entries {
+		if flagged[e.proxy.Addr()] {
+			return nil, fmt.Errorf("%s:%d: %s also has credentials from --credentials; give them once", o.credFile, e.line, e.proxy.Addr())
+		}
+		creds = append(creds, e.url)
+	}
+	return creds, nil
 }
 
 func (o *resolveFlags) run(ctx context.Context, e *env, args []string) error {
@@ -209,7 +244,7 @@ func (o *resolveFlags) run(ctx context.Context, e *env, args []string) error {
 	}
 	cfg, err := o.resolverConfig(log)
 	if err != nil {
-		return err
+		return usagef("%v", err)
 	}
 	r, err := resolver.New(cfg)
 	if err != nil {
