@@ -15,6 +15,12 @@
 //	version  print pacd's version
 //
 // Run "pacd help <command>" or "pacd <command> --help" for a command's flags.
+//
+// pacd serve --config FILE reads its flags from a file, one "name value"
+// a line, which the command line overrides flag by flag; --credentials-file
+// FILE (serve and resolve) reads upstream proxies' credentials from a file
+// in the grammar of curl's .netrc, so that passwords stay out of the
+// process list. SIGHUP makes pacd serve reread both.
 package main
 
 import (
@@ -49,10 +55,13 @@ type command struct {
 	flags func(fs *flag.FlagSet, env *env) func(ctx context.Context, args []string) error
 }
 
-// env is what a command may use of the process: its standard streams.
+// env is what a command may use of the process: its standard streams,
+// and its arguments after the command's name (for pacd serve, which
+// parses them again on SIGHUP).
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	args           []string
 }
 
 var commands []*command
@@ -102,6 +111,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "pacd %s: unknown command\nRun 'pacd help' for usage.\n", name)
 		return 2
 	}
+	e.args = args[1:]
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	runFn := c.flags(fs, e)

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -51,6 +54,42 @@ script stays in use when a check fails. SIGHUP reloads the PAC script and
 rebuilds the configuration; SIGINT and SIGTERM stop accepting connections
 and let open ones finish for --drain.
 
+--config FILE reads the same settings from a file, one flag a line, by
+the flag's name without dashes, then white space and the value to the end
+of the line (in double quotes, Go's quoting applies); a boolean flag alone
+is true; lines starting with # are comments; a repeatable flag may have
+several lines:
+
+	listen 127.0.0.1:3128
+	pac https://wpad.corp/proxy.pac
+	bypass *.corp,10.0.0.0/8
+	credentials-file /home/me/.config/pacd/netrc
+	trusted-pac
+
+A flag on the command line replaces what the file says for it, all its
+lines for a repeatable flag. An unknown name or a bad value is an error
+naming the file and line. A file holding auth or credentials must not be
+readable by group or others. SIGHUP rereads the file: the resolver's
+settings (proxy, mount, proxies, bypass, credentials, credentials-file,
+no-env, proxy-loopback, on-pac-error, flavor) and log-level change at
+once; the others (listeners, allow, auth, limits, the PAC source) are
+logged as waiting for a restart; a file that does not parse is logged
+and the old configuration stays in use.
+
+--credentials-file FILE holds upstream proxies' credentials in the
+grammar of curl's .netrc, out of the process list:
+
+	machine proxy.corp:8080 login alice password "s3cret"
+	machine socks5://127.0.0.1:1080 login bob password pw
+
+The machine is what --credentials takes without the user information (a
+proxy URL, or host:port for http://), and its scheme decides which PAC
+answers for that address get the entry, as for --credentials: http:// to
+PROXY and HTTPS, https:// to HTTPS, socks5:// to SOCKS5, socks4:// to
+SOCKS. netrc's default entry is refused (it would give a password to
+any proxy a PAC script names), as is a file that group or others may
+read. SIGHUP rereads it.
+
 --sandbox evaluates the PAC script inside pacd's WebAssembly module, under
 wazero, with a memory cap per instance and a deadline that the host
 enforces, for scripts that are not trusted; --wasm FILE names the module,
@@ -60,34 +99,41 @@ anyone who can answer for its host (WPAD attacks have taken over whole
 fleets). When pacd has the module, / is the PAC playground.`,
 	flags: func(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 		o := &serveFlags{}
-		o.rf.define(fs)
-		fs.StringVar(&o.listen, "listen", "127.0.0.1:3128", "the HTTP proxy's listen `address`")
-		fs.StringVar(&o.socks, "socks", "", "the SOCKS5 proxy's listen `address` (default: none)")
-		fs.Func("allow", "a client `network` (CIDR) besides loopback that may use the proxy; repeatable", func(s string) error {
-			p, err := netip.ParsePrefix(s)
-			if err != nil {
-				a, aerr := netip.ParseAddr(s)
-				if aerr != nil {
-					return err
-				}
-				p = netip.PrefixFrom(a, a.BitLen())
-			}
-			o.allow = append(o.allow, p.Masked())
-			return nil
-		})
-		fs.StringVar(&o.auth, "auth", "", "require these client credentials, `USER:PASS` (or PACD_AUTH in the environment)")
-		fs.IntVar(&o.maxConns, "max-conns", 16384, "the most client connections open at once; one more gets 503")
-		fs.BoolVar(&o.trustedPAC, "trusted-pac", false, "run a PAC script fetched from the network in the native engine, not the sandbox")
-		fs.DurationVar(&o.drain, "drain", 10*time.Second, "how long open connections may finish on shutdown")
-		fs.DurationVar(&o.pacRefresh, "pac-refresh", 12*time.Hour, "how often to recheck the PAC script")
-		fs.BoolVar(&o.logJSON, "log-json", false, "log JSON lines instead of text")
-		fs.StringVar(&o.logLevel, "log-level", "info", "the least `level` logged: debug, info, warn or error")
-		return func(ctx context.Context, args []string) error { return o.run(ctx, e, args) }
+		o.define(fs)
+		return func(ctx context.Context, args []string) error { return o.run(ctx, e, fs, args) }
 	},
+}
+
+func (o *serveFlags) define(fs *flag.FlagSet) {
+	o.rf.define(fs)
+	fs.StringVar(&o.config, "config", "", "read settings from this `file`, one \"flag-name value\" a line; flags on the command line replace its lines")
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:3128", "the HTTP proxy's listen `address`")
+	fs.StringVar(&o.socks, "socks", "", "the SOCKS5 proxy's listen `address` (default: none)")
+	fs.Func("allow", "a client `network` (CIDR) besides loopback that may use the proxy; repeatable", func(s string) error {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return err
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		o.allow = append(o.allow, p.Masked())
+		return nil
+	})
+	fs.StringVar(&o.auth, "auth", "", "require these client credentials, `USER:PASS` (or PACD_AUTH in the environment)")
+	fs.IntVar(&o.maxConns, "max-conns", 16384, "the most client connections open at once; one more gets 503")
+	fs.BoolVar(&o.trustedPAC, "trusted-pac", false, "run a PAC script fetched from the network in the native engine, not the sandbox")
+	fs.DurationVar(&o.drain, "drain", 10*time.Second, "how long open connections may finish on shutdown")
+	fs.DurationVar(&o.pacRefresh, "pac-refresh", 12*time.Hour, "how often to recheck the PAC script")
+	fs.BoolVar(&o.logJSON, "log-json", false, "log JSON lines instead of text")
+	fs.StringVar(&o.logLevel, "log-level", "info", "the least `level` logged: debug, info, warn or error")
 }
 
 type serveFlags struct {
 	rf                resolveFlags
+	config            string
+	said              map[string][]string // what the config file said at start
 	listen, socks     string
 	allow             []netip.Prefix
 	auth              string
@@ -98,11 +144,18 @@ type serveFlags struct {
 	trustedPAC        bool
 }
 
-func (o *serveFlags) run(ctx context.Context, e *env, args []string) error {
+func (o *serveFlags) run(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
 	if len(args) > 0 {
 		return usagef("unexpected arguments %q", args)
 	}
-	var level slog.Level
+	if o.config != "" {
+		said, err := applyConfig(fs, o.config)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		o.said = said
+	}
+	level := new(slog.LevelVar)
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
 		return usagef("--log-level %q: %v", o.logLevel, err)
 	}
@@ -134,8 +187,8 @@ func (o *serveFlags) run(ctx context.Context, e *env, args []string) error {
 	}
 
 	o.rf.pacRefresh = o.pacRefresh
-	build := func(ctx context.Context) (*resolver.Resolver, error) {
-		cfg, err := o.rf.resolverConfig(log)
+	build := func(rf *resolveFlags) (*resolver.Resolver, error) {
+		cfg, err := rf.resolverConfig(log)
 		if err != nil {
 			return nil, err
 		}
@@ -173,7 +226,7 @@ func (o *serveFlags) run(ctx context.Context, e *env, args []string) error {
 		defer pacFile.Close()
 		dc.PAC = pacFile
 	}
-	r, err := build(ctx)
+	r, err := build(&o.rf)
 	if err != nil {
 		return usagef("%v", err)
 	}
@@ -213,7 +266,7 @@ func (o *serveFlags) run(ctx context.Context, e *env, args []string) error {
 	for {
 		select {
 		case <-hup:
-			o.reload(ctx, srv, pacFile, build, log)
+			o.reload(ctx, e, srv, pacFile, build, level, log)
 		case err := <-errc:
 			if !errors.Is(err, daemon.ErrServerClosed) {
 				srv.Shutdown(context.Background())
@@ -230,21 +283,74 @@ func (o *serveFlags) run(ctx context.Context, e *env, args []string) error {
 
 var versionOnce sync.Once
 
-// reload rereads the PAC script and rebuilds the configuration; a new
-// configuration that fails to build leaves the old one in use.
-func (o *serveFlags) reload(ctx context.Context, srv *daemon.Server, pacFile *resolver.PACFile, build func(context.Context) (*resolver.Resolver, error), log *slog.Logger) {
+// reload rereads the configuration file, if any, and the PAC script, and
+// rebuilds the resolver (which rereads the credentials file). A
+// configuration file that does not parse, or a resolver that does not
+// build, leaves the old configuration in use; a PAC script that does not
+// compile leaves the last good one. Settings that only take effect on
+// start are reported when the file changes them.
+func (o *serveFlags) reload(ctx context.Context, e *env, srv *daemon.Server, pacFile *resolver.PACFile, build func(*resolveFlags) (*resolver.Resolver, error), level *slog.LevelVar, log *slog.Logger) {
+	rf := &o.rf
+	newLevel := level.Level()
+	if o.config != "" {
+		n, said, err := o.reread(e)
+		if err == nil {
+			err = newLevel.UnmarshalText([]byte(n.logLevel))
+		}
+		if err != nil {
+			log.Error("reload: the configuration file is rejected; keeping the old configuration", "err", err)
+			return
+		}
+		for _, name := range unionKeys(o.said, said) {
+			if restartOnly(name) && !slices.Equal(o.said[name], said[name]) {
+				log.Warn("reload: a setting changed in the configuration file takes effect when pacd restarts", "setting", name, "file", o.config)
+			}
+		}
+		n.rf.pac = o.rf.pac
+		rf = &n.rf
+	}
 	if pacFile != nil {
 		if err := pacFile.Reload(ctx); err != nil {
 			log.Error("reload: PAC check failed; the last good script stays in use", "err", err)
 		}
 	}
-	r, err := build(ctx)
+	r, err := build(rf)
 	if err != nil {
 		log.Error("reload: the new configuration does not build; keeping the old one", "err", err)
 		return
 	}
+	level.Set(newLevel)
 	srv.SetResolver(r)
 	log.Info("reloaded")
+}
+
+// reread parses the command line and the configuration file again, into
+// new settings.
+func (o *serveFlags) reread(e *env) (*serveFlags, map[string][]string, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	n := &serveFlags{}
+	n.define(fs)
+	if err := fs.Parse(e.args); err != nil {
+		return nil, nil, err // it parsed at start
+	}
+	said, err := applyConfig(fs, o.config)
+	if err != nil {
+		return nil, nil, err
+	}
+	return n, said, nil
+}
+
+// unionKeys returns the keys of a and b, sorted.
+func unionKeys(a, b map[string][]string) []string {
+	u := slices.Collect(maps.Keys(a))
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			u = append(u, k)
+		}
+	}
+	slices.Sort(u)
+	return u
 }
 
 // checkListen refuses a listen address other than loopback without an
