@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -72,9 +73,11 @@ func pacRetryDelay(failures int, refresh time.Duration) time.Duration {
 // and Close are safe for concurrent use.
 type PACFile struct {
 	// Location is where the script comes from: a file path, a file:// URL
-	// (file:///abs/path or file://localhost/abs/path), or an http:// or
-	// https:// URL. A password in a URL is redacted in errors, logs and
-	// Status.
+	// (file:///abs/path or file://localhost/abs/path), an http:// or
+	// https:// URL, or a data: URL holding the script itself
+	// (data:,function%20FindProxyForURL... or data:;base64,...), which
+	// errors and logs call "data URL". A password in a URL is redacted
+	// in errors, logs and Status.
 	Location string
 
 	// Compile compiles each new version of the script. It is required.
@@ -133,6 +136,7 @@ type pacConfig struct {
 	display   string          // Location, redacted
 	file      string          // the path, for a file location
 	url       string          // the URL, for an http(s) location
+	data      []byte          // the script, for a data: location
 	client    *http.Client    // for http(s)
 	transport *http.Transport // ours, if Client was nil: idle connections closed by Close
 	refresh   time.Duration
@@ -270,6 +274,23 @@ func (f *PACFile) configure() (*pacConfig, error) {
 	if loc == "" {
 		return c, errors.New("resolver: PACFile has no Location")
 	}
+	if len(loc) >= 5 && strings.EqualFold(loc[:5], "data:") {
+		// The script itself, inline. Its text is no name for errors and
+		// logs: they say "data URL", and Status gives its size.
+		c.display = "data URL"
+		src, err := parseDataURL(loc)
+		if err != nil {
+			return c, &pacError{c.display, err}
+		}
+		if int64(len(src)) > c.maxSize {
+			return c, &pacError{c.display, pacTooLarge(c.maxSize)}
+		}
+		c.data = src
+		if f.Compile == nil {
+			return c, &pacError{c.display, errors.New("PACFile has no Compile function")}
+		}
+		return c, nil
+	}
 	u, err := url.Parse(loc)
 	if err != nil || len(u.Scheme) < 2 {
 		// Not a URL (or a Windows drive letter): a file path.
@@ -297,7 +318,7 @@ func (f *PACFile) configure() (*pacConfig, error) {
 			}
 			c.file = filepath.FromSlash(u.Path)
 		default:
-			return c, &pacError{c.display, fmt.Errorf("unsupported scheme %q: want a file path, file://, http:// or https://", u.Scheme)}
+			return c, &pacError{c.display, fmt.Errorf("unsupported scheme %q: want a file path, file://, http://, https:// or data:", u.Scheme)}
 		}
 	}
 	if f.Compile == nil {
@@ -481,9 +502,14 @@ func (f *PACFile) check(ctx context.Context) error {
 		src  []byte
 		err  error
 	)
-	if c.file != "" {
+	switch {
+	case c.data != nil:
+		if cur == nil {
+			next, src = &pacVersion{}, c.data
+		}
+	case c.file != "":
 		next, src, err = f.readFile(cur)
-	} else {
+	default:
 		next, src, err = f.fetch(ctx, cur)
 	}
 	if err == nil && next != nil {
@@ -616,6 +642,60 @@ func (f *PACFile) fetch(ctx context.Context, cur *pacVersion) (*pacVersion, []by
 		lastModified: resp.Header.Get("Last-Modified"),
 	}
 	return v, decodePAC(body, resp.Header.Get("Content-Type")), nil
+}
+
+// parseDataURL returns the content of a data: URL (RFC 2397):
+// data:[MEDIATYPE][;base64],DATA. Percent-escapes are decoded, and one
+// that is not an escape is kept as it is, as browsers do; base64 may
+// leave out its padding and contain white space. A charset in MEDIATYPE
+// decodes the text as for a fetched script.
+func parseDataURL(loc string) ([]byte, error) {
+	meta, data, ok := strings.Cut(loc[len("data:"):], ",")
+	if !ok {
+		return nil, errors.New("data URL has no comma before its content")
+	}
+	raw := pacPercentDecode(data)
+	mediaType, isBase64 := meta, false
+	if i := strings.LastIndexByte(meta, ';'); i >= 0 && strings.EqualFold(strings.TrimSpace(meta[i+1:]), "base64") {
+		mediaType, isBase64 = meta[:i], true
+	}
+	if isBase64 {
+		clean := strings.Map(func(r rune) rune {
+			if r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\f' {
+				return -1
+			}
+			return r
+		}, string(raw))
+		b, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(clean, "="))
+		if err != nil {
+			return nil, fmt.Errorf("data URL: bad base64: %v", err)
+		}
+		raw = b
+	}
+	if strings.TrimSpace(mediaType) != "" {
+		raw = decodePAC(raw, mediaType)
+	}
+	return raw, nil
+}
+
+// pacPercentDecode decodes the %XX escapes of s and keeps every other
+// byte, a lone % included.
+func pacPercentDecode(s string) []byte {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && pacIsHex(s[i+1]) && pacIsHex(s[i+2]) {
+			hi, _ := strconv.ParseUint(s[i+1:i+3], 16, 8)
+			b = append(b, byte(hi))
+			i += 2
+			continue
+		}
+		b = append(b, s[i])
+	}
+	return b
+}
+
+func pacIsHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 func pacStatusLine(resp *http.Response) string {

@@ -7,6 +7,7 @@ package resolver
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -392,11 +394,15 @@ func TestPACFileErrors(t *testing.T) {
 		{name: "directory", location: dir, wantErr: "resolver: PAC " + dir + ": is a directory"},
 		{name: "file over MaxSize", location: bigFile, maxSize: 16, wantErr: "resolver: PAC " + bigFile + ": larger than 16 bytes"},
 		{name: "no FindProxyForURL", location: noEntry, wantErr: "resolver: PAC " + noEntry + ": …", wantIs: paceng.ErrNoEntryPoint},
-		{name: "unsupported scheme", location: "ftp://127.0.0.1/proxy.pac", wantErr: `resolver: PAC ftp://127.0.0.1/proxy.pac: unsupported scheme "ftp": want a file path, file://, http:// or https://`},
+		{name: "unsupported scheme", location: "ftp://127.0.0.1/proxy.pac", wantErr: `resolver: PAC ftp://127.0.0.1/proxy.pac: unsupported scheme "ftp": want a file path, file://, http://, https:// or data:`},
 		{name: "remote file URL", location: "file://server/share/proxy.pac", wantErr: `resolver: PAC file://server/share/proxy.pac: file URL names host "server"; only local files are read`},
 		{name: "relative file URL", location: "file:proxy.pac", wantErr: "resolver: PAC file:proxy.pac: file URL needs an absolute path (file:///path)"},
 		{name: "password redacted", location: "http://user:secret@127.0.0.1:1/proxy.pac", wantErr: "resolver: PAC http://user:xxxxx@127.0.0.1:1/proxy.pac: …"},
 		{name: "no Location", location: "", wantErr: "resolver: PACFile has no Location"},
+		{name: "data URL without a comma", location: "data:text/plain;base64", wantErr: "resolver: PAC data URL: data URL has no comma before its content"},
+		{name: "data URL, bad base64", location: "data:;base64,@@@@", wantErr: "resolver: PAC data URL: data URL: bad base64: …"},
+		{name: "data URL over MaxSize", location: "data:," + strings.Repeat("x", 17), maxSize: 16, wantErr: "resolver: PAC data URL: larger than 16 bytes"},
+		{name: "data URL that does not compile", location: "data:,function%20FindProxyForURL(", wantErr: "resolver: PAC data URL: …"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -813,6 +819,47 @@ func TestPACFileCharset(t *testing.T) {
 				t.Errorf("Eval(café.example) = %q, %v; want PROXY 127.0.0.1:1", got, err)
 			}
 		})
+	}
+}
+
+// TestPACFileDataURL loads scripts given inline as data: URLs, in each
+// encoding RFC 2397 allows, and checks that the script's text never
+// becomes its name.
+func TestPACFileDataURL(t *testing.T) {
+	const script = `function FindProxyForURL(url, host) { return host == "a" ? "PROXY p:1" : "DIRECT"; }`
+	tests := []struct {
+		name, location string
+	}{
+		{"raw", "data:," + script},
+		{"percent-encoded", "data:application/x-ns-proxy-autoconfig," + url.PathEscape(script)},
+		{"base64", "data:application/x-ns-proxy-autoconfig;base64," + base64.StdEncoding.EncodeToString([]byte(script))},
+		{"base64 unpadded, with white space, upper case", "DATA:;BASE64," + strings.TrimRight(base64.StdEncoding.EncodeToString([]byte(script)), "=")[:20] + "\n " + strings.TrimRight(base64.StdEncoding.EncodeToString([]byte(script)), "=")[20:]},
+		{"a lone percent sign kept", "data:," + strings.Replace(script, `"DIRECT"`, `"DIRECT" + ("%zz" ? "" : "")`, 1)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &PACFile{Location: tt.location, Compile: pacTestCompiler(nil)}
+			pacStart(t, f, false)
+			for host, want := range map[string]string{"a": "PROXY p:1", "b": "DIRECT"} {
+				got, err := f.Eval(context.Background(), "http://"+host+"/", host)
+				if err != nil || got != want {
+					t.Errorf("Eval(%s) = %q, %v; want %q", host, got, err, want)
+				}
+			}
+			if st := f.Status(); st.Location != "data URL" || strings.Contains(st.Location, "FindProxyForURL") {
+				t.Errorf("Status().Location = %q, want \"data URL\"", st.Location)
+			}
+			if err := f.Reload(context.Background()); err != nil {
+				t.Errorf("Reload: %v", err)
+			}
+		})
+	}
+	// A charset decodes the text as for a fetched script.
+	f := &PACFile{Location: "data:text/plain;charset=iso-8859-1,function%20FindProxyForURL(u,%20h)%20{%20return%20%22PROXY%20caf%E9:1%22;%20}", Compile: pacTestCompiler(nil)}
+	pacStart(t, f, false)
+	src, _ := f.Source()
+	if !strings.Contains(string(src), "café") {
+		t.Errorf("Source() = %q, want the Latin-1 é decoded", src)
 	}
 }
 

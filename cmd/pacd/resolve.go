@@ -76,7 +76,7 @@ type resolveFlags struct {
 
 func (o *resolveFlags) define(fs *flag.FlagSet) {
 	fs.BoolVar(&o.noEnv, "no-env", false, "ignore the environment's proxy variables")
-	fs.StringVar(&o.pacLocation, "pac", "", "a PAC script: a `file`, a file:// URL or an http(s):// URL")
+	fs.StringVar(&o.pacLocation, "pac", "", "a PAC script: a `file`, a file:// URL, an http(s):// URL, or the script itself as a data: URL")
 	fs.StringVar(&o.proxy, "proxy", "", "one proxy `URL` for everything, or none")
 	fs.Func("mount", "an HTTPX-style mount `PATTERN=PROXY` (PROXY may be none); repeatable", func(s string) error {
 		pat, p, ok := strings.Cut(s, "=")
