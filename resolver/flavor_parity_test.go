@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,28 +14,44 @@ import (
 )
 
 // TestClientParity runs the real clients on a matrix of environments and
-// URLs and compares their choice with the flavours'. It needs the clients
-// and runs only when asked: PACD_CLIENT_PARITY=1 go test -run
-// TestClientParity ./resolver. python3 (urllib and requests), curl and,
-// when PACD_PROXY_FROM_ENV names proxy-from-env's index.cjs, node are
-// used where found. No network is used: Python and Node only choose; curl
-// is pointed at loopback for every connection (--connect-to) and judged
-// by whether it picked a proxy variable.
+// URLs and compares their choice with the flavours': Python's urllib and
+// requests, curl, and Node's proxy-from-env (resolver/testdata/clients,
+// which scripts/install-deps.sh installs with npm ci; PACD_PROXY_FROM_ENV
+// names another copy's index.cjs). A client that is missing skips the
+// test, except under CI=true, where it fails it. No network is used:
+// Python and Node only choose; curl is pointed at loopback for every
+// connection (--connect-to) and judged by whether it picked a proxy
+// variable.
 func TestClientParity(t *testing.T) {
-	if os.Getenv("PACD_CLIENT_PARITY") == "" {
-		t.Skip("set PACD_CLIENT_PARITY=1 to compare the flavours with the real clients")
+	var missing []string
+	for _, bin := range []string{"python3", "curl", "node"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			missing = append(missing, bin)
+		}
+	}
+	if len(missing) == 0 && exec.Command("python3", "-c", "import requests").Run() != nil {
+		missing = append(missing, "Python's requests (python3-requests)")
+	}
+	module := os.Getenv("PACD_PROXY_FROM_ENV")
+	if module == "" {
+		module, _ = filepath.Abs(filepath.Join("testdata", "clients", "node_modules", "proxy-from-env", "index.cjs"))
+	}
+	if _, err := os.Stat(module); err != nil {
+		missing = append(missing, "proxy-from-env at "+module)
+	}
+	if len(missing) > 0 {
+		msg := "not found: " + strings.Join(missing, ", ") + "; scripts/install-deps.sh installs them"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg + " (not skipping because CI=true)")
+		}
+		t.Skip(msg)
 	}
 	cases := parityCases()
-	clients := map[resolver.Flavor]func([]parityCase) []string{}
-	if _, err := exec.LookPath("python3"); err == nil {
-		clients[resolver.FlavorPython] = func(cs []parityCase) []string { return runPython(t, "urllib", cs) }
-		clients[resolver.FlavorRequests] = func(cs []parityCase) []string { return runPython(t, "requests", cs) }
-	}
-	if _, err := exec.LookPath("curl"); err == nil {
-		clients[resolver.FlavorCurl] = func(cs []parityCase) []string { return runCurl(t, cs) }
-	}
-	if m := os.Getenv("PACD_PROXY_FROM_ENV"); m != "" {
-		clients[resolver.FlavorNode] = func(cs []parityCase) []string { return runNode(t, m, cs) }
+	clients := map[resolver.Flavor]func([]parityCase) []string{
+		resolver.FlavorPython:   func(cs []parityCase) []string { return runPython(t, "urllib", cs) },
+		resolver.FlavorRequests: func(cs []parityCase) []string { return runPython(t, "requests", cs) },
+		resolver.FlavorCurl:     func(cs []parityCase) []string { return runCurl(t, cs) },
+		resolver.FlavorNode:     func(cs []parityCase) []string { return runNode(t, module, cs) },
 	}
 	for f, run := range clients {
 		got := run(cases)

@@ -23,6 +23,10 @@ pkgs+=(brotli)
 # pacparser (1.3.x, through its Python module) and libfaketime, which fixes
 # its clock, for the PAC engine comparison (bench/engines.sh).
 pkgs+=(python3-pacparser faketime)
+# Python's requests, one of the real clients that resolver's
+# TestClientParity compares the flavours with (urllib, curl and Node's
+# proxy-from-env are the others).
+pkgs+=(python3-requests)
 # The system services some of these packages start on install.
 services=(squid tinyproxy danted)
 
@@ -63,4 +67,6 @@ go mod download
 if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
 	root="$(cd "$(dirname "$0")/.." && pwd)"
 	npm ci --prefix "$root/web/test" --no-audit --no-fund --loglevel=error
+	# proxy-from-env, Node's client for TestClientParity, likewise pinned.
+	npm ci --prefix "$root/resolver/testdata/clients" --no-audit --no-fund --loglevel=error
 fi
