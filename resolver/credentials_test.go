@@ -12,7 +12,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -23,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pacd/pacd/internal/recproxy"
 	"github.com/pacd/pacd/resolver"
 )
 
@@ -51,228 +51,8 @@ func credURL(scheme, hostport string) string {
 	return scheme + "://" + credUser + ":" + credPass + "@" + hostport
 }
 
-// credStub is what listens for one dialed address: an HTTP proxy, an
-// HTTPS proxy, a SOCKS4 or SOCKS5 proxy or an origin, whichever the first
-// bytes of a connection ask for. Through a tunnel, and for a request in
-// origin form, it is an origin that answers "via <address>".
-type credStub struct {
-	addr string // the address pacd dialed
-	mode string // "": serve; "407": want credentials; "403": refuse; "hangup": read, then close
-	ln   net.Listener
-	tls  *tls.Config
-
-	mu    sync.Mutex
-	raw   []byte   // every byte received, TLS records and their plaintext both
-	auths []string // the credentials offered: "http Basic ...", "socks5 user:pass", "socks4 user"
-	conns int
-}
-
-func (s *credStub) record(b []byte) {
-	s.mu.Lock()
-	s.raw = append(s.raw, b...)
-	s.mu.Unlock()
-}
-
-func (s *credStub) offered(a string) {
-	s.mu.Lock()
-	s.auths = append(s.auths, a)
-	s.mu.Unlock()
-}
-
-// seen returns what the stub has recorded so far.
-func (s *credStub) seen() (raw []byte, auths []string, conns int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return bytes.Clone(s.raw), slices.Clone(s.auths), s.conns
-}
-
-// recConn records what is read from it.
-type recConn struct {
-	net.Conn
-	s *credStub
-}
-
-func (c *recConn) Read(b []byte) (int, error) {
-	n, err := c.Conn.Read(b)
-	c.s.record(b[:n])
-	return n, err
-}
-
-// readerConn reads through r, which has buffered the connection's first
-// bytes.
-type readerConn struct {
-	net.Conn
-	r io.Reader
-}
-
-func (c *readerConn) Read(b []byte) (int, error) { return c.r.Read(b) }
-
-func (s *credStub) serve(c net.Conn) {
-	defer c.Close()
-	s.mu.Lock()
-	s.conns++
-	s.mu.Unlock()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	var conn net.Conn = &recConn{Conn: c, s: s}
-	br := bufio.NewReader(conn)
-	first, err := br.Peek(1)
-	if err != nil {
-		return
-	}
-	switch first[0] {
-	case 0x16: // a TLS handshake: an HTTPS proxy
-		tc := tls.Server(&readerConn{Conn: conn, r: br}, s.tls)
-		if tc.Handshake() != nil {
-			return
-		}
-		conn = &recConn{Conn: tc, s: s}
-		br = bufio.NewReader(conn)
-		s.serveHTTP(conn, br)
-	case 5:
-		s.serveSOCKS5(conn, br)
-	case 4:
-		s.serveSOCKS4(conn, br)
-	default:
-		s.serveHTTP(conn, br)
-	}
-}
-
-func (s *credStub) serveHTTP(c net.Conn, br *bufio.Reader) {
-	req, err := http.ReadRequest(br)
-	if err != nil {
-		return
-	}
-	if a := req.Header.Get("Proxy-Authorization"); a != "" {
-		s.offered("http " + a)
-	}
-	switch {
-	case s.mode == "hangup":
-		return
-	case s.mode == "407" && req.Header.Get("Proxy-Authorization") == "":
-		io.WriteString(c, "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"stub\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-		return
-	case s.mode == "403":
-		io.WriteString(c, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-		return
-	}
-	if req.Method == http.MethodConnect {
-		io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
-		s.serveOrigin(c, br)
-		return
-	}
-	s.answer(c)
-}
-
-// serveOrigin answers one request inside a tunnel.
-func (s *credStub) serveOrigin(c net.Conn, br *bufio.Reader) {
-	if _, err := http.ReadRequest(br); err != nil {
-		return
-	}
-	s.answer(c)
-}
-
-func (s *credStub) answer(c net.Conn) {
-	body := "via " + s.addr
-	fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
-}
-
-func (s *credStub) serveSOCKS5(c net.Conn, br *bufio.Reader) {
-	var hdr [2]byte
-	if _, err := io.ReadFull(br, hdr[:]); err != nil {
-		return
-	}
-	methods := make([]byte, hdr[1])
-	if _, err := io.ReadFull(br, methods); err != nil {
-		return
-	}
-	if s.mode == "hangup" {
-		return
-	}
-	switch {
-	case bytes.IndexByte(methods, 2) >= 0:
-		c.Write([]byte{5, 2})
-		var v [2]byte
-		if _, err := io.ReadFull(br, v[:]); err != nil {
-			return
-		}
-		user := make([]byte, v[1])
-		if _, err := io.ReadFull(br, user); err != nil {
-			return
-		}
-		var pl [1]byte
-		if _, err := io.ReadFull(br, pl[:]); err != nil {
-			return
-		}
-		pass := make([]byte, pl[0])
-		if _, err := io.ReadFull(br, pass); err != nil {
-			return
-		}
-		s.offered("socks5 " + string(user) + ":" + string(pass))
-		c.Write([]byte{1, 0})
-	case s.mode == "407":
-		c.Write([]byte{5, 0xff})
-		return
-	default:
-		c.Write([]byte{5, 0})
-	}
-	var req [4]byte
-	if _, err := io.ReadFull(br, req[:]); err != nil {
-		return
-	}
-	var skip int
-	switch req[3] {
-	case 1:
-		skip = 4
-	case 4:
-		skip = 16
-	case 3:
-		l, err := br.ReadByte()
-		if err != nil {
-			return
-		}
-		skip = int(l)
-	}
-	if _, err := io.ReadFull(br, make([]byte, skip+2)); err != nil {
-		return
-	}
-	if s.mode == "403" {
-		c.Write([]byte{5, 2, 0, 1, 0, 0, 0, 0, 0, 0})
-		return
-	}
-	c.Write([]byte{5, 0, 0, 1, 0, 0, 0, 0, 0, 0})
-	s.serveOrigin(c, br)
-}
-
-func (s *credStub) serveSOCKS4(c net.Conn, br *bufio.Reader) {
-	var req [8]byte
-	if _, err := io.ReadFull(br, req[:]); err != nil {
-		return
-	}
-	user, err := br.ReadString(0)
-	if err != nil {
-		return
-	}
-	if user = strings.TrimSuffix(user, "\x00"); user != "" {
-		s.offered("socks4 " + user)
-	}
-	if req[4] == 0 && req[5] == 0 && req[6] == 0 && req[7] != 0 {
-		if _, err := br.ReadString(0); err != nil { // SOCKS4a's name
-			return
-		}
-	}
-	switch s.mode {
-	case "hangup":
-		return
-	case "403", "407":
-		c.Write([]byte{0, 91, 0, 0, 0, 0, 0, 0})
-		return
-	}
-	c.Write([]byte{0, 90, 0, 0, 0, 0, 0, 0})
-	s.serveOrigin(c, br)
-}
-
 // credNet is a Config.Dial that gives every address it is asked for a
-// credStub of its own on 127.0.0.1, in place of resolving its name: a
+// stub of its own on 127.0.0.1, in place of resolving its name: a
 // name like evil.example is never looked up, and nothing but loopback is
 // ever dialed. Addresses listed as down are refused, by a loopback port
 // where nothing listens.
@@ -284,12 +64,12 @@ type credNet struct {
 	dead string // a loopback address where nothing listens
 
 	mu     sync.Mutex
-	stubs  map[string]*credStub
+	stubs  map[string]*recproxy.Stub
 	dialed []string
 }
 
 func newCredNet(t *testing.T, down []string, mode map[string]string) *credNet {
-	n := &credNet{t: t, tls: stubTLS(t), down: map[string]bool{}, mode: mode, dead: closedAddr(t), stubs: map[string]*credStub{}}
+	n := &credNet{t: t, tls: stubTLS(t), down: map[string]bool{}, mode: mode, dead: closedAddr(t), stubs: map[string]*recproxy.Stub{}}
 	for _, a := range down {
 		n.down[a] = true
 	}
@@ -303,25 +83,18 @@ func (n *credNet) dial(ctx context.Context, network, addr string) (net.Conn, err
 	if !n.down[addr] {
 		s := n.stubs[addr]
 		if s == nil {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			// Through a tunnel, and for a request in origin form, the
+			// stub is an origin that answers "via <address>".
+			var err error
+			s, err = recproxy.Listen("127.0.0.1:0", recproxy.Options{Name: addr, Mode: recproxy.Mode(n.mode[addr]), TLS: n.tls})
 			if err != nil {
 				n.mu.Unlock()
 				return nil, err
 			}
-			s = &credStub{addr: addr, mode: n.mode[addr], ln: ln, tls: n.tls}
 			n.stubs[addr] = s
-			n.t.Cleanup(func() { ln.Close() })
-			go func() {
-				for {
-					c, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					go s.serve(c)
-				}
-			}()
+			n.t.Cleanup(func() { s.Close() })
 		}
-		real = s.ln.Addr().String()
+		real = s.Addr()
 	}
 	n.mu.Unlock()
 	var d net.Dialer
@@ -339,7 +112,7 @@ func (n *credNet) dials() []string {
 func (n *credNet) check(t *testing.T, lend string) {
 	t.Helper()
 	n.mu.Lock()
-	stubs := make([]*credStub, 0, len(n.stubs))
+	stubs := make([]*recproxy.Stub, 0, len(n.stubs))
 	for _, s := range n.stubs {
 		stubs = append(stubs, s)
 	}
@@ -347,11 +120,11 @@ func (n *credNet) check(t *testing.T, lend string) {
 	secrets := [][]byte{[]byte(credUser), []byte(credPass), []byte(credBasic[len("Basic "):])}
 	lent := false
 	for _, s := range stubs {
-		raw, auths, _ := s.seen()
+		raw, auths, _ := s.Seen()
 		leaked := slices.ContainsFunc(secrets, func(sec []byte) bool { return bytes.Contains(raw, sec) })
-		if s.addr != lend {
+		if s.Name() != lend {
 			if leaked || len(auths) > 0 {
-				t.Errorf("%s, received credentials it must not have: %q (secret in its bytes: %v)", s.addr, auths, leaked)
+				t.Errorf("%s, received credentials it must not have: %q (secret in its bytes: %v)", s.Name(), auths, leaked)
 			}
 			continue
 		}
@@ -360,7 +133,7 @@ func (n *credNet) check(t *testing.T, lend string) {
 			case "http " + credBasic, "socks5 " + credUser + ":" + credPass, "socks4 " + credUser:
 				lent = true
 			default:
-				t.Errorf("%s was offered %q, not the configured credentials", s.addr, a)
+				t.Errorf("%s was offered %q, not the configured credentials", s.Name(), a)
 			}
 		}
 	}
@@ -419,7 +192,7 @@ type credCase struct {
 	mount []resolver.Mount
 	pac   string
 	down  []string          // addresses that refuse connections
-	mode  map[string]string // credStub.mode by address
+	mode  map[string]string // the stubs' recproxy.Mode by address
 	lend  string            // the one address that must receive the credentials, "" for none
 	named string            // the address whose credentials the decision carries, if not lend
 	via   string            // the address that must carry the connection, "" when it must fail
@@ -673,7 +446,7 @@ func TestTransportDropsRequestProxyAuthorization(t *testing.T) {
 			n.check(t, tc.lend)
 			if tc.lend != "" {
 				n.mu.Lock()
-				_, auths, _ := n.stubs[tc.lend].seen()
+				_, auths, _ := n.stubs[tc.lend].Seen()
 				n.mu.Unlock()
 				if len(auths) != 1 {
 					t.Errorf("%s was offered %q, want the configured credentials once", tc.lend, auths)

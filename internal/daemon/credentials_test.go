@@ -10,11 +10,11 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pacd/pacd/internal/daemon"
+	"github.com/pacd/pacd/internal/recproxy"
 	"github.com/pacd/pacd/resolver"
 	"golang.org/x/net/proxy"
 )
@@ -36,183 +36,12 @@ func basicOf(user, pass string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
 }
 
-// credStub is an HTTP proxy (CONNECT and absolute form), a SOCKS5 proxy
-// and an origin, whichever the first byte asks for; through a tunnel it
-// is the origin. It answers "via <name>" and, in mode "407", asks for
-// credentials it is not given.
-type credStub struct {
-	name string
-	mode string
-	ln   net.Listener
-
-	mu    sync.Mutex
-	raw   []byte
-	auths []string // "http <Proxy-Authorization>", "socks5 user:pass", "origin <Proxy-Authorization>"
-	conns int
-}
-
-func startCredStub(t *testing.T, name, mode string) *credStub {
-	t.Helper()
-	s := &credStub{name: name, mode: mode, ln: listenLoopback(t)}
-	t.Cleanup(func() { s.ln.Close() })
-	go func() {
-		for {
-			c, err := s.ln.Accept()
-			if err != nil {
-				return
-			}
-			go s.serve(c)
-		}
-	}()
-	return s
-}
-
-func (s *credStub) addr() string { return s.ln.Addr().String() }
-
-func (s *credStub) offered(a string) {
-	s.mu.Lock()
-	s.auths = append(s.auths, a)
-	s.mu.Unlock()
-}
-
-// take returns what the stub recorded since the last take.
-func (s *credStub) take() (raw []byte, auths []string, conns int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	raw, auths, conns = s.raw, s.auths, s.conns
-	s.raw, s.auths, s.conns = nil, nil, 0
-	return raw, auths, conns
-}
-
-type credRecConn struct {
-	net.Conn
-	s *credStub
-}
-
-func (c *credRecConn) Read(b []byte) (int, error) {
-	n, err := c.Conn.Read(b)
-	c.s.mu.Lock()
-	c.s.raw = append(c.s.raw, b[:n]...)
-	c.s.mu.Unlock()
-	return n, err
-}
-
-func (s *credStub) serve(c net.Conn) {
-	defer c.Close()
-	s.mu.Lock()
-	s.conns++
-	s.mu.Unlock()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	rc := &credRecConn{Conn: c, s: s}
-	br := bufio.NewReader(rc)
-	first, err := br.Peek(1)
-	if err != nil {
-		return
-	}
-	if first[0] == 5 {
-		s.serveSOCKS5(c, br)
-		return
-	}
-	req, err := http.ReadRequest(br)
-	if err != nil {
-		return
-	}
-	auth := req.Header.Get("Proxy-Authorization")
-	if req.Method != http.MethodConnect && !req.URL.IsAbs() {
-		// An origin, reached DIRECT.
-		if auth != "" {
-			s.offered("origin " + auth)
-		}
-		s.answer(c)
-		return
-	}
-	if auth != "" {
-		s.offered("http " + auth)
-	}
-	if s.mode == "407" && auth == "" {
-		io.WriteString(c, "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"upstream\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-		return
-	}
-	if req.Method == http.MethodConnect {
-		io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
-		s.serveOrigin(c, br)
-		return
-	}
-	s.answer(c)
-}
-
-func (s *credStub) serveOrigin(c net.Conn, br *bufio.Reader) {
-	req, err := http.ReadRequest(br)
-	if err != nil {
-		return
-	}
-	if a := req.Header.Get("Proxy-Authorization"); a != "" {
-		s.offered("origin " + a)
-	}
-	s.answer(c)
-}
-
-func (s *credStub) answer(c net.Conn) {
-	body := "via " + s.name
-	fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
-}
-
-func (s *credStub) serveSOCKS5(c net.Conn, br *bufio.Reader) {
-	var hdr [2]byte
-	if _, err := io.ReadFull(br, hdr[:]); err != nil {
-		return
-	}
-	methods := make([]byte, hdr[1])
-	if _, err := io.ReadFull(br, methods); err != nil {
-		return
-	}
-	switch {
-	case bytes.IndexByte(methods, 2) >= 0:
-		c.Write([]byte{5, 2})
-		var v [2]byte
-		if _, err := io.ReadFull(br, v[:]); err != nil {
-			return
-		}
-		user := make([]byte, v[1])
-		if _, err := io.ReadFull(br, user); err != nil {
-			return
-		}
-		l, err := br.ReadByte()
-		if err != nil {
-			return
-		}
-		pass := make([]byte, l)
-		if _, err := io.ReadFull(br, pass); err != nil {
-			return
-		}
-		s.offered("socks5 " + string(user) + ":" + string(pass))
-		c.Write([]byte{1, 0})
-	case s.mode == "407":
-		c.Write([]byte{5, 0xff})
-		return
-	default:
-		c.Write([]byte{5, 0})
-	}
-	var req [4]byte
-	if _, err := io.ReadFull(br, req[:]); err != nil {
-		return
-	}
-	skip := 4
-	switch req[3] {
-	case 4:
-		skip = 16
-	case 3:
-		l, err := br.ReadByte()
-		if err != nil {
-			return
-		}
-		skip = int(l)
-	}
-	if _, err := io.ReadFull(br, make([]byte, skip+2)); err != nil {
-		return
-	}
-	c.Write([]byte{5, 0, 0, 1, 0, 0, 0, 0, 0, 0})
-	s.serveOrigin(c, br)
+// startCredStub starts a recording stub named name: an HTTP proxy
+// (CONNECT and absolute form), a SOCKS5 proxy and an origin, whichever
+// the first byte asks for; through a tunnel it is the origin. It answers
+// "via <name>" and, in mode "407", asks for credentials it is not given.
+func startCredStub(t *testing.T, name string, mode recproxy.Mode) *recproxy.Stub {
+	return recproxy.Start(t, "127.0.0.1:0", recproxy.Options{Name: name, Mode: mode})
 }
 
 // noClientSecrets fails t if any stub received the client's credentials,
@@ -236,36 +65,39 @@ func expectAuths(t *testing.T, who string, got, want []string) {
 
 // credRequest sends one raw request to pacd's HTTP listener and returns
 // the response's status and body: an absolute-form GET for target, or,
-// with connect, a CONNECT to target and a GET through the tunnel. auth,
-// when not empty, is the client's Proxy-Authorization.
-func credRequest(t *testing.T, pacd, target, auth string, connect bool) (int, string) {
+// tunnelled, a CONNECT to target (by connect) and a GET through the
+// tunnel. auth, when not empty, is the client's Proxy-Authorization.
+func credRequest(t *testing.T, pacd, target, auth string, tunnelled bool) (int, string) {
 	t.Helper()
-	c, err := net.Dial("tcp", pacd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	br := bufio.NewReader(c)
-	hdr := ""
-	if auth != "" {
-		hdr = "Proxy-Authorization: " + auth + "\r\n"
-	}
-	if connect {
-		fmt.Fprintf(c, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n%s\r\n", target, target, hdr)
-		resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
-		if err != nil {
-			t.Fatalf("CONNECT %s: %v", target, err)
+	var c net.Conn
+	if tunnelled {
+		var hdr http.Header
+		if auth != "" {
+			hdr = http.Header{"Proxy-Authorization": {auth}}
 		}
+		var resp *http.Response
+		c, resp = connect(t, pacd, target, hdr)
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
 		if resp.StatusCode != http.StatusOK {
 			b, _ := io.ReadAll(resp.Body)
 			return resp.StatusCode, string(b)
 		}
 		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", target)
 	} else {
+		var err error
+		if c, err = net.Dial("tcp", pacd); err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		hdr := ""
+		if auth != "" {
+			hdr = "Proxy-Authorization: " + auth + "\r\n"
+		}
 		fmt.Fprintf(c, "GET http://%s/ HTTP/1.1\r\nHost: %s\r\n%sConnection: close\r\n\r\n", target, target, hdr)
 	}
-	resp, err := http.ReadResponse(br, nil)
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
 		t.Fatalf("GET %s: %v", target, err)
 	}
@@ -292,22 +124,22 @@ func TestDaemonCredentials(t *testing.T) {
 	clientAuth := basicOf(clientUser, clientPass)
 	upAuth := basicOf(upUser, upPass)
 	origin := startCredStub(t, "origin", "")
-	target := origin.addr()
+	target := origin.Addr()
 
 	t.Run("HTTP listener with client authentication", func(t *testing.T) {
 		up := startCredStub(t, "up", "")
 		ts := startServer(t, daemon.Config{Username: clientUser, Password: clientPass},
-			pacdResolver(t, "PROXY "+up.addr(), "http://"+upUser+":"+upPass+"@"+up.addr()))
+			pacdResolver(t, "PROXY "+up.Addr(), "http://"+upUser+":"+upPass+"@"+up.Addr()))
 		for _, connect := range []bool{false, true} {
 			status, body := credRequest(t, ts.http, target, clientAuth, connect)
 			if status != http.StatusOK || body != "via up" {
 				t.Errorf("connect=%v: %d %q, want 200 via up", connect, status, body)
 			}
-			raw, auths, _ := up.take()
+			raw, auths, _ := up.Take()
 			noClientSecrets(t, raw, "the upstream")
 			expectAuths(t, fmt.Sprintf("the upstream (connect=%v)", connect), auths, []string{"http " + upAuth})
 		}
-		raw, auths, conns := origin.take()
+		raw, auths, conns := origin.Take()
 		noClientSecrets(t, raw, "the origin")
 		if conns != 0 || len(auths) != 0 {
 			t.Errorf("the origin was reached directly (%d connections, offered %q)", conns, auths)
@@ -316,13 +148,13 @@ func TestDaemonCredentials(t *testing.T) {
 
 	t.Run("client credentials sent by mistake", func(t *testing.T) {
 		up := startCredStub(t, "up", "")
-		ts := startServer(t, daemon.Config{}, pacdResolver(t, "PROXY "+up.addr()))
+		ts := startServer(t, daemon.Config{}, pacdResolver(t, "PROXY "+up.Addr()))
 		for _, connect := range []bool{false, true} {
 			status, body := credRequest(t, ts.http, target, clientAuth, connect)
 			if status != http.StatusOK || body != "via up" {
 				t.Errorf("connect=%v: %d %q, want 200 via up", connect, status, body)
 			}
-			raw, auths, _ := up.take()
+			raw, auths, _ := up.Take()
 			noClientSecrets(t, raw, "the upstream")
 			expectAuths(t, fmt.Sprintf("the upstream (connect=%v)", connect), auths, nil)
 		}
@@ -330,13 +162,13 @@ func TestDaemonCredentials(t *testing.T) {
 
 	t.Run("client credentials, DIRECT", func(t *testing.T) {
 		ts := startServer(t, daemon.Config{}, pacdResolver(t, "DIRECT"))
-		origin.take()
+		origin.Take()
 		for _, connect := range []bool{false, true} {
 			status, body := credRequest(t, ts.http, target, clientAuth, connect)
 			if status != http.StatusOK || body != "via origin" {
 				t.Errorf("connect=%v: %d %q, want 200 via origin", connect, status, body)
 			}
-			raw, auths, _ := origin.take()
+			raw, auths, _ := origin.Take()
 			noClientSecrets(t, raw, "the origin")
 			expectAuths(t, "the origin", auths, nil)
 		}
@@ -346,15 +178,15 @@ func TestDaemonCredentials(t *testing.T) {
 		upSOCKS := startCredStub(t, "up-socks", "")
 		upHTTP := startCredStub(t, "up-http", "")
 		for _, tc := range []struct {
-			up   *credStub
+			up   *recproxy.Stub
 			pac  string
 			cred string
 			want []string
 		}{
-			{upSOCKS, "SOCKS5 " + upSOCKS.addr(), "socks5://" + upUser + ":" + upPass + "@" + upSOCKS.addr(), []string{"socks5 " + upUser + ":" + upPass}},
-			{upSOCKS, "SOCKS5 " + upSOCKS.addr(), "", nil},
-			{upHTTP, "PROXY " + upHTTP.addr(), "http://" + upUser + ":" + upPass + "@" + upHTTP.addr(), []string{"http " + upAuth}},
-			{upHTTP, "PROXY " + upHTTP.addr(), "", nil},
+			{upSOCKS, "SOCKS5 " + upSOCKS.Addr(), "socks5://" + upUser + ":" + upPass + "@" + upSOCKS.Addr(), []string{"socks5 " + upUser + ":" + upPass}},
+			{upSOCKS, "SOCKS5 " + upSOCKS.Addr(), "", nil},
+			{upHTTP, "PROXY " + upHTTP.Addr(), "http://" + upUser + ":" + upPass + "@" + upHTTP.Addr(), []string{"http " + upAuth}},
+			{upHTTP, "PROXY " + upHTTP.Addr(), "", nil},
 		} {
 			var creds []string
 			if tc.cred != "" {
@@ -377,12 +209,12 @@ func TestDaemonCredentials(t *testing.T) {
 			}
 			b, _ := io.ReadAll(resp.Body)
 			c.Close()
-			if want := "via " + tc.up.name; string(b) != want {
+			if want := "via " + tc.up.Name(); string(b) != want {
 				t.Errorf("%s: %q, want %q", tc.pac, b, want)
 			}
-			raw, auths, _ := tc.up.take()
-			noClientSecrets(t, raw, tc.up.name)
-			expectAuths(t, tc.up.name+" for "+tc.pac, auths, tc.want)
+			raw, auths, _ := tc.up.Take()
+			noClientSecrets(t, raw, tc.up.Name())
+			expectAuths(t, tc.up.Name()+" for "+tc.pac, auths, tc.want)
 			ts.shutdown(t, 5*time.Second)
 		}
 	})
@@ -391,19 +223,19 @@ func TestDaemonCredentials(t *testing.T) {
 		want := startCredStub(t, "wants-auth", "407")
 		other := startCredStub(t, "other", "")
 		ts := startServer(t, daemon.Config{Username: clientUser, Password: clientPass},
-			pacdResolver(t, "PROXY "+want.addr()+"; PROXY "+other.addr(), "http://"+upUser+":"+upPass+"@"+other.addr()))
+			pacdResolver(t, "PROXY "+want.Addr()+"; PROXY "+other.Addr(), "http://"+upUser+":"+upPass+"@"+other.Addr()))
 		for _, connect := range []bool{false, true} {
 			status, body := credRequest(t, ts.http, target, clientAuth, connect)
 			if status != http.StatusProxyAuthRequired {
 				t.Errorf("connect=%v: %d %q, want 407", connect, status, body)
 			}
-			raw, auths, conns := want.take()
+			raw, auths, conns := want.Take()
 			noClientSecrets(t, raw, "the upstream asking for credentials")
 			expectAuths(t, "the upstream asking for credentials", auths, nil)
 			if conns == 0 {
 				t.Errorf("connect=%v: the upstream was never asked", connect)
 			}
-			_, auths, conns = other.take()
+			_, auths, conns = other.Take()
 			if conns != 0 || len(auths) != 0 {
 				t.Errorf("connect=%v: the next entry was tried after a 407 (%d connections, offered %q)", connect, conns, auths)
 			}
@@ -412,20 +244,20 @@ func TestDaemonCredentials(t *testing.T) {
 
 	t.Run("reload removes the credentials", func(t *testing.T) {
 		up := startCredStub(t, "up", "")
-		ts := startServer(t, daemon.Config{}, pacdResolver(t, "PROXY "+up.addr(), "http://"+upUser+":"+upPass+"@"+up.addr()))
+		ts := startServer(t, daemon.Config{}, pacdResolver(t, "PROXY "+up.Addr(), "http://"+upUser+":"+upPass+"@"+up.Addr()))
 		for _, connect := range []bool{false, true} {
 			credRequest(t, ts.http, target, "", connect)
 		}
-		_, auths, _ := up.take()
+		_, auths, _ := up.Take()
 		expectAuths(t, "the upstream before the reload", auths, []string{"http " + upAuth, "http " + upAuth})
-		ts.srv.SetResolver(newResolver(t, pacdResolver(t, "PROXY "+up.addr())))
+		ts.srv.SetResolver(newResolver(t, pacdResolver(t, "PROXY "+up.Addr())))
 		for _, connect := range []bool{false, true} {
 			status, body := credRequest(t, ts.http, target, "", connect)
 			if status != http.StatusOK || body != "via up" {
 				t.Errorf("connect=%v: %d %q, want 200 via up", connect, status, body)
 			}
 		}
-		raw, auths, _ := up.take()
+		raw, auths, _ := up.Take()
 		expectAuths(t, "the upstream after the reload", auths, nil)
 		if bytes.Contains(raw, []byte(upPass)) || strings.Contains(string(raw), upAuth[len("Basic "):]) {
 			t.Errorf("the upstream received the removed credentials after the reload: %q", raw)

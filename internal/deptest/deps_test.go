@@ -5,6 +5,7 @@ package deptest
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -50,6 +51,18 @@ var rules = map[string][]string{
 		"net/http",
 		"github.com/pacd/pacd/resolver",
 	},
+	// The recording proxy stub stands in for what the resolver and the
+	// daemon talk to: it knows nothing of them, nor of any other pacd
+	// package (a rule names its own module without banning itself).
+	"github.com/pacd/pacd/internal/recproxy": {
+		"github.com/pacd/pacd",
+	},
+}
+
+// testOnly lists packages that only tests may import: no package of the
+// module depends on them outside its tests.
+var testOnly = []string{
+	"github.com/pacd/pacd/internal/recproxy",
 }
 
 // wasmRules are rules for packages as they build for the module
@@ -67,6 +80,21 @@ func TestDependencies(t *testing.T) {
 	check(t, wasmRules, "GOOS=wasip1", "GOARCH=wasm")
 }
 
+func TestTestOnly(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}{{range .Deps}} {{.}}{{end}}", "github.com/pacd/pacd/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list github.com/pacd/pacd/...: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		pkg, deps, _ := strings.Cut(line, " ")
+		for _, dep := range strings.Fields(deps) {
+			if slices.Contains(testOnly, dep) {
+				t.Errorf("%s depends on %s, which only tests may import", pkg, dep)
+			}
+		}
+	}
+}
+
 func check(t *testing.T, rules map[string][]string, env ...string) {
 	for pkg, banned := range rules {
 		cmd := exec.Command("go", "list", "-deps", pkg)
@@ -76,6 +104,9 @@ func check(t *testing.T, rules map[string][]string, env ...string) {
 			t.Fatalf("%s go list -deps %s: %v\n%s", strings.Join(env, " "), pkg, err, out)
 		}
 		for _, dep := range strings.Fields(string(out)) {
+			if dep == pkg {
+				continue
+			}
 			for _, b := range banned {
 				if dep == b || strings.HasPrefix(dep, b+"/") {
 					t.Errorf("%s depends on %s, which it must not", pkg, dep)
