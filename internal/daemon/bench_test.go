@@ -8,9 +8,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"testing"
 
 	"github.com/pacd/pacd/internal/daemon"
+	"github.com/pacd/pacd/pac"
 	"github.com/pacd/pacd/resolver"
 )
 
@@ -19,12 +21,28 @@ import (
 // on every request:
 //
 //	go test -run='^$' -bench=Forward -benchmem ./internal/daemon
-func BenchmarkForward(b *testing.B) {
+func BenchmarkForward(b *testing.B) { benchmarkForward(b, benchPAC{}) }
+
+// BenchmarkForwardLoadPAC is BenchmarkForward with bench/load.pac, the
+// script bench/daemon.sh runs, in the native engine.
+func BenchmarkForwardLoadPAC(b *testing.B) {
+	src, err := os.ReadFile("../../bench/load.pac")
+	if err != nil {
+		b.Fatal(err)
+	}
+	script, err := pac.Compile(string(src), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchmarkForward(b, script)
+}
+
+func benchmarkForward(b *testing.B, ev resolver.Evaluator) {
 	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "0123456789012345678901234567890123456789012345678901234567890123")
 	}))
 	defer origin.Close()
-	r, err := resolver.New(&resolver.Config{PAC: benchPAC{}, ProxyLoopback: true})
+	r, err := resolver.New(&resolver.Config{PAC: ev, ProxyLoopback: true})
 	if err != nil {
 		b.Fatal(err)
 	}
