@@ -15,6 +15,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -248,6 +249,7 @@ func (s *Server) forward(w http.ResponseWriter, req *http.Request) {
 			return resp, err
 		}),
 		FlushInterval: 0, // streaming responses (unknown length, event streams) are still flushed at once
+		BufferPool:    copyBuffers,
 		ErrorLog:      slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
 			if berr := body.err(); berr != nil {
@@ -270,6 +272,30 @@ func (s *Server) forward(w http.ResponseWriter, req *http.Request) {
 	cw := &countingWriter{ResponseWriter: w}
 	rp.ServeHTTP(cw, req)
 	l.up, l.down = body.n, cw.n
+}
+
+// copyBuffers are the buffers ReverseProxy copies response bodies with:
+// without a pool it allocates 32 KiB for every request, which was most of
+// the memory (and of the garbage collector's work) per forwarded request.
+var copyBuffers httputil.BufferPool = &bufferPool{}
+
+type bufferPool struct{ p sync.Pool }
+
+const copyBufferSize = 32 << 10 // ReverseProxy's own size
+
+func (b *bufferPool) Get() []byte {
+	if v, ok := b.p.Get().(*[copyBufferSize]byte); ok {
+		return v[:]
+	}
+	return make([]byte, copyBufferSize)
+}
+
+func (b *bufferPool) Put(buf []byte) {
+	if cap(buf) < copyBufferSize {
+		return
+	}
+	// The array's pointer goes into the pool: no allocation on the way.
+	b.p.Put((*[copyBufferSize]byte)(buf[:copyBufferSize]))
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
