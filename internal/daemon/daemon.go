@@ -26,6 +26,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -102,9 +103,13 @@ type Server struct {
 	cfg   Config
 	log   *slog.Logger
 	id    string // this process's token in Via headers, for loop detection
-	state atomic.Pointer[state]
-	m     *metrics
-	start time.Time
+	via11 string // the Via value for HTTP/1.1 requests: "1.1 " + id
+	// errLog is net/http's error log (the HTTP server's, ReverseProxy's),
+	// at debug level.
+	errLog *log.Logger
+	state  atomic.Pointer[state]
+	m      *metrics
+	start  time.Time
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -155,6 +160,8 @@ func New(cfg Config, r *resolver.Resolver) *Server {
 	var b [6]byte
 	rand.Read(b[:])
 	s.id = "pacd-" + hex.EncodeToString(b[:])
+	s.via11 = "1.1 " + s.id
+	s.errLog = slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)
 	s.SetResolver(r)
 	return s
 }
@@ -209,7 +216,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
 		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		ErrorLog:          s.errLog,
 		ConnState: func(c net.Conn, st http.ConnState) {
 			switch st {
 			case http.StateNew:

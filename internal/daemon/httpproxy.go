@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -85,10 +86,14 @@ func parseBasic(h string) (user, pass string, ok bool) {
 
 // requestLog collects what one request's log line says.
 type requestLog struct {
-	start    time.Time
-	client   string
-	kind     string
-	target   string
+	start  time.Time
+	client string
+	kind   string
+	target string
+	// url, when hasURL, is the request's URL: the target, formatted
+	// only if the line is written.
+	url      url.URL
+	hasURL   bool
 	decision resolver.Decision
 	proxy    resolver.Proxy
 	status   int
@@ -101,10 +106,23 @@ func (s *Server) logRequest(l *requestLog) {
 	if l.decision.Proxies != nil {
 		s.m.decision(l.decision.Source)
 	}
+	level := slog.LevelInfo
+	if l.err != nil {
+		level = slog.LevelWarn
+	}
+	// At --log-level error nothing below is wanted: not the attributes,
+	// nor the strings they are made of.
+	if !s.log.Enabled(context.Background(), level) {
+		return
+	}
+	target := l.target
+	if l.hasURL {
+		target = l.url.Redacted()
+	}
 	attrs := []slog.Attr{
 		slog.String("client", l.client),
 		slog.String("kind", l.kind),
-		slog.String("target", l.target),
+		slog.String("target", target),
 		slog.Int("status", l.status),
 	}
 	if l.decision.Proxies != nil {
@@ -114,10 +132,8 @@ func (s *Server) logRequest(l *requestLog) {
 		}
 	}
 	attrs = append(attrs, slog.Int64("up", l.up), slog.Int64("down", l.down), slog.Duration("duration", time.Since(l.start)))
-	level := slog.LevelInfo
 	if l.err != nil {
 		attrs = append(attrs, slog.String("error", l.err.Error()))
-		level = slog.LevelWarn
 	}
 	s.log.LogAttrs(context.Background(), level, "request", attrs...)
 }
@@ -204,7 +220,7 @@ func (s *Server) connect(w http.ResponseWriter, req *http.Request) {
 
 // forward carries an absolute-form request.
 func (s *Server) forward(w http.ResponseWriter, req *http.Request) {
-	l := &requestLog{start: time.Now(), client: req.RemoteAddr, kind: "http", target: req.URL.Redacted()}
+	l := &requestLog{start: time.Now(), client: req.RemoteAddr, kind: "http", url: *req.URL, hasURL: true}
 	defer s.logRequest(l)
 	for _, v := range req.Header.Values("Via") {
 		if strings.Contains(v, s.id) {
@@ -241,7 +257,7 @@ func (s *Server) forward(w http.ResponseWriter, req *http.Request) {
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.URL = pr.In.URL
 			pr.Out.Host = pr.In.Host
-			pr.Out.Header.Add("Via", fmt.Sprintf("%d.%d %s", req.ProtoMajor, req.ProtoMinor, s.id))
+			pr.Out.Header.Add("Via", s.via(req.ProtoMajor, req.ProtoMinor))
 		},
 		Transport: roundTripFunc(func(out *http.Request) (*http.Response, error) {
 			resp, via, err := st.transport.RoundTripDecision(out, d)
@@ -250,7 +266,7 @@ func (s *Server) forward(w http.ResponseWriter, req *http.Request) {
 		}),
 		FlushInterval: 0, // streaming responses (unknown length, event streams) are still flushed at once
 		BufferPool:    copyBuffers,
-		ErrorLog:      slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		ErrorLog:      s.errLog,
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
 			if berr := body.err(); berr != nil {
 				// The client's body is at fault (a chunk size that does
@@ -296,6 +312,14 @@ func (b *bufferPool) Put(buf []byte) {
 	}
 	// The array's pointer goes into the pool: no allocation on the way.
 	b.p.Put((*[copyBufferSize]byte)(buf[:copyBufferSize]))
+}
+
+// via is the Via header value pacd adds to a request of HTTP/major.minor.
+func (s *Server) via(major, minor int) string {
+	if major == 1 && minor == 1 {
+		return s.via11
+	}
+	return strconv.Itoa(major) + "." + strconv.Itoa(minor) + " " + s.id
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
