@@ -102,10 +102,7 @@ type requestLog struct {
 }
 
 func (s *Server) logRequest(l *requestLog) {
-	s.m.request(l.kind, l.status)
-	if l.decision.Proxies != nil {
-		s.m.decision(l.decision.Source)
-	}
+	s.m.served(l.kind, l.status, l.decision.Source, l.decision.Proxies != nil)
 	level := slog.LevelInfo
 	if l.err != nil {
 		level = slog.LevelWarn

@@ -26,27 +26,42 @@ type metrics struct {
 	refused     atomic.Int64 // upstreams that refused, or wanted credentials
 
 	mu        sync.Mutex
-	requests  map[[2]string]int64 // kind, code -> count
-	decisions map[string]int64    // source -> count
+	requests  map[requestKey]int64      // kind, status -> count
+	decisions map[resolver.Source]int64 // source -> count
+}
+
+// requestKey is a series of pacd_requests_total; the status is written
+// as its code ("none" for 0) only when the metrics are.
+type requestKey struct {
+	kind   string
+	status int
+}
+
+func (k requestKey) code() string {
+	if k.status == 0 {
+		return "none"
+	}
+	return strconv.Itoa(k.status)
 }
 
 func newMetrics() *metrics {
-	return &metrics{requests: map[[2]string]int64{}, decisions: map[string]int64{}}
+	return &metrics{requests: map[requestKey]int64{}, decisions: map[resolver.Source]int64{}}
 }
 
 func (m *metrics) request(kind string, status int) {
-	code := strconv.Itoa(status)
-	if status == 0 {
-		code = "none"
-	}
 	m.mu.Lock()
-	m.requests[[2]string{kind, code}]++
+	m.requests[requestKey{kind, status}]++
 	m.mu.Unlock()
 }
 
-func (m *metrics) decision(src resolver.Source) {
+// served counts a request and, when it had one, its decision's source,
+// under one lock.
+func (m *metrics) served(kind string, status int, src resolver.Source, decided bool) {
 	m.mu.Lock()
-	m.decisions[src.String()]++
+	m.requests[requestKey{kind, status}]++
+	if decided {
+		m.decisions[src]++
+	}
 	m.mu.Unlock()
 }
 
@@ -68,25 +83,33 @@ func (m *metrics) failed(err error) {
 // state and the number of proxies tried last.
 func (m *metrics) write(w io.Writer, s *Server) {
 	m.mu.Lock()
-	reqs := make([][2]string, 0, len(m.requests))
-	for k := range m.requests {
-		reqs = append(reqs, k)
+	type series struct {
+		kind, code string
+		n          int64
 	}
-	sort.Slice(reqs, func(i, j int) bool { return reqs[i][0]+reqs[i][1] < reqs[j][0]+reqs[j][1] })
+	reqs := make([]series, 0, len(m.requests))
+	for k, n := range m.requests {
+		reqs = append(reqs, series{k.kind, k.code(), n})
+	}
+	sort.Slice(reqs, func(i, j int) bool { return reqs[i].kind+reqs[i].code < reqs[j].kind+reqs[j].code })
 	fmt.Fprintln(w, "# HELP pacd_requests_total Requests and connections served, by kind (http, connect, socks, page, auth, refused) and status.")
 	fmt.Fprintln(w, "# TYPE pacd_requests_total counter")
-	for _, k := range reqs {
-		fmt.Fprintf(w, "pacd_requests_total{kind=%q,code=%q} %d\n", k[0], k[1], m.requests[k])
+	for _, r := range reqs {
+		fmt.Fprintf(w, "pacd_requests_total{kind=%q,code=%q} %d\n", r.kind, r.code, r.n)
 	}
-	srcs := make([]string, 0, len(m.decisions))
-	for k := range m.decisions {
+	bySource := make(map[string]int64, len(m.decisions))
+	for k, n := range m.decisions {
+		bySource[k.String()] += n
+	}
+	srcs := make([]string, 0, len(bySource))
+	for k := range bySource {
 		srcs = append(srcs, k)
 	}
 	sort.Strings(srcs)
 	fmt.Fprintln(w, "# HELP pacd_decisions_total Decisions made, by what decided (pac, env, mount, bypass, implicit, ...).")
 	fmt.Fprintln(w, "# TYPE pacd_decisions_total counter")
 	for _, k := range srcs {
-		fmt.Fprintf(w, "pacd_decisions_total{source=%q} %d\n", k, m.decisions[k])
+		fmt.Fprintf(w, "pacd_decisions_total{source=%q} %d\n", k, bySource[k])
 	}
 	m.mu.Unlock()
 
