@@ -112,7 +112,7 @@ type Server struct {
 	start  time.Time
 
 	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
+	listeners map[net.Listener]netip.AddrPort // each one's address, parsed once (invalid if it is not IP)
 	httpSrvs  []*http.Server
 	conns     map[net.Conn]struct{} // hijacked and SOCKS connections in use
 	wg        sync.WaitGroup        // tunnels and SOCKS connections
@@ -151,7 +151,7 @@ func New(cfg Config, r *resolver.Resolver) *Server {
 		log:       cfg.Logger,
 		m:         newMetrics(),
 		start:     time.Now(),
-		listeners: map[net.Listener]struct{}{},
+		listeners: map[net.Listener]netip.AddrPort{},
 		conns:     map[net.Conn]struct{}{},
 	}
 	if s.log == nil {
@@ -200,7 +200,8 @@ func (s *Server) track(ln net.Listener, reject func(net.Conn)) (net.Listener, er
 	if s.closing {
 		return nil, ErrServerClosed
 	}
-	s.listeners[ln] = struct{}{}
+	la, _ := netip.ParseAddrPort(ln.Addr().String())
+	s.listeners[ln] = la
 	return &limitListener{Listener: ln, open: &s.open, max: int64(s.cfg.MaxConns), reject: reject,
 		onFull: func() { s.m.request("full", http.StatusServiceUnavailable) }}, nil
 }
@@ -411,9 +412,8 @@ func (s *Server) isSelf(host string, port uint16) bool {
 	a = a.Unmap()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for ln := range s.listeners {
-		la, err := netip.ParseAddrPort(ln.Addr().String())
-		if err != nil || la.Port() != port {
+	for _, la := range s.listeners {
+		if !la.IsValid() || la.Port() != port {
 			continue
 		}
 		l := la.Addr().Unmap()
