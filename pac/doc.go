@@ -53,10 +53,24 @@
 // PAC scripts often come from the network, and are treated as untrusted.
 // Every evaluation runs under a deadline (Options.Timeout and the
 // caller's context), a call-depth limit, a limit on the size of the
-// answer; a script is limited in size, and a backtracking regular
-// expression in time ([RegexpMatchTimeout]). What fails is reported as a
-// [*SyntaxError], a [*ScriptError] with the script's line and column, or
-// [ErrTimeout]. Memory is not bounded.
+// answer, and a bound on memory (Options.MaxMemory, 256 MiB by default);
+// a script is limited in size, and a backtracking regular expression in
+// time ([RegexpMatchTimeout]). What fails is reported as a
+// [*SyntaxError], a [*ScriptError] with the script's line and column,
+// [ErrTimeout] or [ErrMemoryLimit].
+//
+// The memory bound is approximate, for goja cannot say what one runtime
+// holds: while evaluations run, one goroutine for the process samples
+// the Go heap every 5 ms, and interrupts an evaluation (or a top level
+// at compile time) once the heap has grown by more than its limit since
+// it started. A script may therefore overrun the limit by what it
+// allocates in a few milliseconds, or in one long step (a string that
+// doubles from 64 to 128 MiB), and an evaluation is charged with what
+// the rest of the process allocates while it runs, garbage included
+// until it is collected. When several evaluations are over their limits
+// at once, the one that started earliest is interrupted first. The
+// WebAssembly engine (package [github.com/pacd/pacd/wasm]) caps its
+// memory exactly, per instance.
 //
 // # Concurrency
 //

@@ -24,6 +24,13 @@ func (timeoutError) Is(target error) bool {
 	return target == context.DeadlineExceeded
 }
 
+// ErrMemoryLimit reports that an evaluation, or a script's top level at
+// compile time, made the heap grow past Options.MaxMemory and was
+// interrupted. The errors returned wrap it, adding the limit
+// ("pac: the script used too much memory (the limit is 256 MiB)"): test
+// for it with errors.Is.
+var ErrMemoryLimit = errors.New("pac: the script used too much memory")
+
 // ErrScriptTooLarge is returned by [Compile] for a script longer than
 // Options.MaxScriptSize.
 var ErrScriptTooLarge = errors.New("pac: script too large")

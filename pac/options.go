@@ -13,6 +13,7 @@ const (
 	DefaultMaxCallStackSize = 1000
 	DefaultMaxScriptSize    = 1 << 20
 	DefaultMaxResultSize    = 64 << 10
+	DefaultMaxMemory        = 256 << 20
 )
 
 // A Resolver answers the DNS questions of a PAC script. It is the only way
@@ -66,6 +67,18 @@ type Options struct {
 	// context deadline that is earlier wins.
 	Timeout time.Duration
 
+	// MaxMemory bounds, in bytes, how much the process's Go heap may grow
+	// while one evaluation runs (or the script's top level, at compile
+	// time): an evaluation that makes it grow more is interrupted and
+	// fails with an error that is [ErrMemoryLimit]. The heap is the
+	// process's, so the bound is approximate (see Bounds in the package
+	// documentation): a script may overrun it by some megabytes, and an
+	// evaluation may be charged with what other goroutines allocate
+	// while it runs. If zero, DefaultMaxMemory (256 MiB); if negative,
+	// memory is not bounded. The WebAssembly engine ignores it: its
+	// module has an exact cap of its own.
+	MaxMemory int64
+
 	// MaxCallStackSize limits the script's call depth. If zero,
 	// DefaultMaxCallStackSize.
 	MaxCallStackSize int
@@ -101,6 +114,16 @@ func (o *Options) timeout() time.Duration {
 		return DefaultTimeout
 	}
 	return o.Timeout
+}
+
+func (o *Options) maxMemory() int64 {
+	if o == nil || o.MaxMemory == 0 {
+		return DefaultMaxMemory
+	}
+	if o.MaxMemory < 0 {
+		return -1
+	}
+	return o.MaxMemory
 }
 
 func (o *Options) dnsTimeout() time.Duration {

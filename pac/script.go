@@ -36,6 +36,8 @@ type Script struct {
 	stack   int
 	maxRes  int
 	full    bool
+	maxMem  int64 // < 0: no bound
+	memErr  error
 
 	mu      sync.Mutex
 	idle    []*jsRuntime
@@ -53,6 +55,7 @@ type jsRuntime struct {
 	args [2]goja.Value // the entry point's arguments during a call
 
 	timer *time.Timer // interrupts vm at the deadline; armed per evaluation
+	mem   memEntry    // the memory watcher's entry; registered per evaluation
 
 	describer goja.Callable // exceptionMessage, as a call into vm
 
@@ -65,9 +68,10 @@ type jsRuntime struct {
 // opts may be nil.
 //
 // A script that cannot be parsed gives a [*SyntaxError]; one whose top
-// level throws gives a [*ScriptError]; one without an entry point gives
-// [ErrNoEntryPoint]; one larger than Options.MaxScriptSize gives
-// [ErrScriptTooLarge]. A leading byte order mark is ignored.
+// level throws gives a [*ScriptError]; one whose top level needs more
+// memory than Options.MaxMemory, an error that is [ErrMemoryLimit]; one
+// without an entry point gives [ErrNoEntryPoint]; one larger than
+// Options.MaxScriptSize gives [ErrScriptTooLarge]. A leading byte order mark is ignored.
 func Compile(src string, opts *Options) (*Script, error) {
 	name := opts.name()
 	if len(src) > opts.maxScriptSize() {
@@ -91,7 +95,12 @@ func Compile(src string, opts *Options) (*Script, error) {
 		stack:   opts.maxCallStackSize(),
 		maxRes:  opts.maxResultSize(),
 		full:    opts != nil && opts.FullURLs,
+		maxMem:  opts.maxMemory(),
 		maxIdle: 2 * runtime.GOMAXPROCS(0),
+	}
+	if s.maxMem >= 0 {
+		s.memErr = memoryLimitError(s.maxMem)
+		startMemWatcher()
 	}
 	rt, err := s.newRuntime(context.Background())
 	if err != nil {
@@ -160,7 +169,7 @@ func (s *Script) newRuntime(ctx context.Context) (*jsRuntime, error) {
 	vm.SetTimeSource(s.h.now)
 	installBounds(vm)
 	st := newEvalState(vm, s.h)
-	rt := &jsRuntime{vm: vm, st: st}
+	rt := &jsRuntime{vm: vm, st: st, mem: memEntry{limit: s.maxMem, err: s.memErr}}
 	rt.describer, _ = goja.AssertFunction(vm.ToValue(func(call goja.FunctionCall) goja.Value {
 		return vm.ToValue(exceptionMessage(call.Argument(0)))
 	}))
@@ -198,6 +207,11 @@ func (s *Script) newRuntime(ctx context.Context) (*jsRuntime, error) {
 	if err == nil {
 		err = prepErr
 	}
+	if rt.mem.hit {
+		// Whatever the top level did once interrupted for its memory,
+		// the memory is the cause.
+		return nil, s.memErr
+	}
 	if err == nil && !reusable {
 		// The top level finished just as its deadline came: an interrupt
 		// may still be pending in the runtime, so it cannot be used.
@@ -213,11 +227,13 @@ func (s *Script) newRuntime(ctx context.Context) (*jsRuntime, error) {
 }
 
 // guard runs f with the runtime armed to be interrupted at the deadline
-// (the sooner of timeout and ctx's deadline) or when ctx ends, and returns
-// what f returned; f reports an interruption through the error of the
-// goja call it makes. guard also reports whether the runtime may be
-// reused: not when an interrupt fired (or was firing as f returned, and
-// may still be pending), nor when f panicked, which guard turns into err.
+// (the sooner of timeout and ctx's deadline), when ctx ends, or when the
+// memory watcher finds the heap grown past the runtime's limit (then
+// rt.mem.hit is set when guard returns), and returns what f returned; f
+// reports an interruption through the error of the goja call it makes.
+// guard also reports whether the runtime may be reused: not when an
+// interrupt fired (or was firing as f returned, and may still be
+// pending), nor when f panicked, which guard turns into err.
 // If ctx has already ended or the deadline has passed, f is not run and
 // err says why. (f takes the runtime rather than closing over it so that
 // the evaluations' f, a plain function, costs no allocation.)
@@ -239,11 +255,13 @@ func (rt *jsRuntime) guard(ctx context.Context, timeout time.Duration, f func(*j
 		stopCtx = context.AfterFunc(ctx, func() { vm.Interrupt(context.Cause(ctx)) })
 	}
 	rt.timer.Reset(timeout)
+	watchMem(rt)
 	beginRun(rt)
 	defer func() {
+		memHit := unwatchMem(rt)
 		timerStopped := rt.timer.Stop()
 		ctxStopped := stopCtx == nil || stopCtx()
-		reusable = timerStopped && ctxStopped && !endRun(rt)
+		reusable = timerStopped && ctxStopped && !endRun(rt) && !memHit
 		if r := recover(); r != nil {
 			reusable = false
 			err = fmt.Errorf("pac: internal error: %v", r)
@@ -356,10 +374,12 @@ func (s *Script) Name() string { return s.name }
 // path and query from https:// and wss:// URLs, leaving
 // "https://host:port/".
 //
-// Eval returns [ErrTimeout] when the script runs past its deadline,
-// ctx's error when ctx ends first, and a [*ScriptError] when the script
-// throws, overflows its stack, or returns something other than a string
-// (or a string longer than Options.MaxResultSize).
+// Eval returns [ErrTimeout] when the script runs past its deadline, an
+// error that is [ErrMemoryLimit] when it makes the heap grow past
+// Options.MaxMemory, ctx's error when ctx ends first, and a
+// [*ScriptError] when the script throws, overflows its stack, or returns
+// something other than a string (or a string longer than
+// Options.MaxResultSize).
 func (s *Script) Eval(ctx context.Context, url, host string) (string, error) {
 	url = sanitizeURL(url, s.full)
 	if host == "" {
@@ -384,6 +404,9 @@ func (s *Script) Eval(ctx context.Context, url, host string) (string, error) {
 	}
 	if callErr != nil {
 		if !reusable && ctx.Err() == nil {
+			if rt.mem.hit {
+				return "", s.memErr
+			}
 			// The deadline passed while the script failed, for instance
 			// in a built-in that overran it: the timeout is the cause.
 			return "", ErrTimeout

@@ -82,6 +82,8 @@ type loadConfig struct {
 //     outside; MaxCallStackSize, MaxScriptSize and MaxResultSize are the
 //     guest engine's, as natively.
 //   - Alert, if nil, sends alert() messages to Config.Logger.
+//   - MaxMemory is ignored: Config.MemoryLimitPages caps each
+//     instance's memory, exactly, and the guest runs no memory watcher.
 //
 // Its errors are pac.Compile's: a [*pac.SyntaxError], a
 // [*pac.ScriptError], [pac.ErrNoEntryPoint], [pac.ErrScriptTooLarge] or
