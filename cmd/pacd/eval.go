@@ -71,6 +71,7 @@ type pacEnv struct {
 	hosts             pac.StaticResolver
 	offline, fullURLs bool
 	timeout           time.Duration
+	maxMemoryMiB      int64
 }
 
 func (o *pacEnv) define(fs *flag.FlagSet) {
@@ -91,6 +92,7 @@ func (o *pacEnv) define(fs *flag.FlagSet) {
 	fs.BoolVar(&o.offline, "offline", false, "use no system DNS in the script: only names given with --resolve resolve")
 	fs.BoolVar(&o.fullURLs, "full-urls", false, "pass https:// and wss:// URLs to the script whole")
 	fs.DurationVar(&o.timeout, "timeout", pac.DefaultTimeout, "the deadline of one evaluation")
+	fs.Int64Var(&o.maxMemoryMiB, "max-memory", pac.DefaultMaxMemory>>20, "the `MiB` one evaluation may make the heap grow by, approximately, in the native engine; negative: no bound")
 }
 
 func (o *evalFlags) run(ctx context.Context, e *env, args []string) error {
@@ -176,9 +178,10 @@ func (o *evalFlags) run(ctx context.Context, e *env, args []string) error {
 // options builds the engine's options from the flags.
 func (o *pacEnv) options(e *env) (*pac.Options, error) {
 	opts := &pac.Options{
-		Timeout:  o.timeout,
-		FullURLs: o.fullURLs,
-		Alert:    func(msg string) { fmt.Fprintf(e.stderr, "alert: %s\n", msg) },
+		Timeout:   o.timeout,
+		MaxMemory: o.maxMemoryMiB << 20,
+		FullURLs:  o.fullURLs,
+		Alert:     func(msg string) { fmt.Fprintf(e.stderr, "alert: %s\n", msg) },
 	}
 	if o.now != "" {
 		t, err := time.Parse(time.RFC3339Nano, o.now)
