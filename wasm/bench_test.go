@@ -56,11 +56,13 @@ func evalAll(b *testing.B, f *pactest.File, s pactest.Evaluator) time.Duration {
 }
 
 // BenchmarkEval evaluates the cases of bench-small (and of
-// corporate-5000, with 5,000 rules) natively, in the module, and in the
-// module without the yield hook that lets the host stop it (which must
-// never be used: it measures what the hook costs).
+// corporate-5000, with 5,000 rules, and of corporate-split-tunnel and
+// isinnet, which call isInNet on names that the file's resolve: lines
+// answer) natively, in the module, and in the module without the yield
+// hook that lets the host stop it (which must never be used: it
+// measures what the hook costs).
 func BenchmarkEval(b *testing.B) {
-	for _, name := range []string{"bench-small", "corporate-5000"} {
+	for _, name := range []string{"bench-small", "corporate-5000", "corporate-split-tunnel", "isinnet"} {
 		f, src := benchCases(b, name)
 		var native time.Duration
 		b.Run(name+"/native", func(b *testing.B) {
