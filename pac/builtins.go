@@ -180,7 +180,7 @@ func allIPv4(addrs []netip.Addr) bool {
 // resolve asks the resolver, bounded by the DNS timeout and ctx, and cut
 // short if the evaluation times out meanwhile.
 func (st *evalState) resolve(network, name string) []netip.Addr {
-	ctx, cancel := context.WithTimeout(st.ctx, st.h.dnsTimeout)
+	ctx, cancel := lookupContext(st.ctx, st.h.dnsTimeout)
 	defer cancel()
 	st.lookupMu.Lock()
 	if st.aborted {

@@ -213,31 +213,40 @@ func setError(kind string, err error) {
 // hostResolver asks the host for DNS answers.
 type hostResolver struct{}
 
+// addrBuf is where the host writes the addresses it answers with: the
+// guest runs one call at a time, and parseAddrs copies them out before
+// the next call.
+var addrBuf [2048]byte
+
 func (hostResolver) LookupNetIP(_ context.Context, network, host string) ([]netip.Addr, error) {
 	family := uint32(0)
 	if network == "ip4" {
 		family = 4
 	}
-	out := make([]byte, 2048)
-	n := hostDNSLookup(family, unsafe.Pointer(unsafe.StringData(host)), uint32(len(host)), unsafe.Pointer(&out[0]), uint32(len(out)))
+	n := hostDNSLookup(family, unsafe.Pointer(unsafe.StringData(host)), uint32(len(host)), unsafe.Pointer(&addrBuf[0]), uint32(len(addrBuf)))
 	if n < 0 {
 		return nil, errors.New("pac: " + host + " does not resolve")
 	}
-	return parseAddrs(string(out[:min(int(n), len(out))])), nil
+	return parseAddrs(addrBuf[:min(int(n), len(addrBuf))]), nil
 }
 
 func myIPAddresses(context.Context) []netip.Addr {
-	out := make([]byte, 2048)
-	n := hostMyIPAddresses(unsafe.Pointer(&out[0]), uint32(len(out)))
+	n := hostMyIPAddresses(unsafe.Pointer(&addrBuf[0]), uint32(len(addrBuf)))
 	if n <= 0 {
 		return nil
 	}
-	return parseAddrs(string(out[:min(int(n), len(out))]))
+	return parseAddrs(addrBuf[:min(int(n), len(addrBuf))])
 }
 
-func parseAddrs(s string) []netip.Addr {
+// parseAddrs parses the addresses of b, separated by ';', skipping what
+// does not parse. It keeps no reference to b.
+func parseAddrs(b []byte) []netip.Addr {
 	var addrs []netip.Addr
-	for _, f := range strings.Split(s, ";") {
+	// netip.ParseAddr keeps no reference to its argument either.
+	s := unsafe.String(unsafe.SliceData(b), len(b))
+	for s != "" {
+		var f string
+		f, s, _ = strings.Cut(s, ";")
 		if a, err := netip.ParseAddr(strings.TrimSpace(f)); err == nil {
 			addrs = append(addrs, a)
 		}
