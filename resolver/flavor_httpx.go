@@ -164,16 +164,7 @@ func newHTTPXFlavor(cfg *Config, env environ, r *Resolver) (flavor, error) {
 	}
 	sort.SliceStable(ms, func(i, j int) bool {
 		a, b := &ms[i], &ms[j]
-		if (a.port >= 0) != (b.port >= 0) {
-			return a.port >= 0
-		}
-		if len(a.host) != len(b.host) {
-			return len(a.host) > len(b.host)
-		}
-		if len(a.scheme) != len(b.scheme) {
-			return len(a.scheme) > len(b.scheme)
-		}
-		return a.index < b.index
+		return mountRank{a.port, a.host, a.scheme, a.index}.before(mountRank{b.port, b.host, b.scheme, b.index})
 	})
 	h.mounts = ms
 	for _, e := range h.entries {

@@ -166,22 +166,33 @@ func (m *mount) matches(scheme, host string, port int) bool {
 // the bypass list.
 func (m *mount) hostSpecific() bool { return m.hostRe != nil }
 
-// sortMounts puts mounts in HTTPX's priority order: patterns with a port
-// first, then longer hosts, then longer schemes, then the order given.
+// sortMounts puts mounts in HTTPX's priority order (see mountRank).
 func sortMounts(ms []mount) {
-	sort.SliceStable(ms, func(i, j int) bool {
-		a, b := &ms[i], &ms[j]
-		if (a.port >= 0) != (b.port >= 0) {
-			return a.port >= 0
-		}
-		if len(a.host) != len(b.host) {
-			return len(a.host) > len(b.host)
-		}
-		if len(a.scheme) != len(b.scheme) {
-			return len(a.scheme) > len(b.scheme)
-		}
-		return a.index < b.index
-	})
+	sort.SliceStable(ms, func(i, j int) bool { return ms[i].rank().before(ms[j].rank()) })
+}
+
+func (m *mount) rank() mountRank { return mountRank{m.port, m.host, m.scheme, m.index} }
+
+// A mountRank is what orders mount patterns in HTTPX's priority: patterns
+// with a port first, then longer hosts, then longer schemes, then the
+// order given.
+type mountRank struct {
+	port         int // -1 for none
+	host, scheme string
+	index        int
+}
+
+func (a mountRank) before(b mountRank) bool {
+	if (a.port >= 0) != (b.port >= 0) {
+		return a.port >= 0
+	}
+	if len(a.host) != len(b.host) {
+		return len(a.host) > len(b.host)
+	}
+	if len(a.scheme) != len(b.scheme) {
+		return len(a.scheme) > len(b.scheme)
+	}
+	return a.index < b.index
 }
 
 // A proxiesDict is a Requests proxies dict: keys "scheme", "all",
