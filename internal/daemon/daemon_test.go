@@ -271,6 +271,15 @@ func originCert(t *testing.T, o *upstream.Origin) string {
 func startEcho(t *testing.T) string {
 	t.Helper()
 	ln := listenLoopback(t)
+	serveConns(t, ln, func(c net.Conn) { io.Copy(c, c) })
+	return ln.Addr().String()
+}
+
+// serveConns accepts connections on ln until the test ends, each served
+// by handle on a goroutine of its own and closed when handle returns. At
+// the end of the test it closes ln and every connection still open, and
+// waits for the handlers.
+func serveConns(t *testing.T, ln net.Listener, handle func(net.Conn)) {
 	var (
 		mu    sync.Mutex
 		conns []net.Conn
@@ -290,8 +299,8 @@ func startEcho(t *testing.T) string {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				io.Copy(c, c)
-				c.Close()
+				defer c.Close()
+				handle(c)
 			}()
 		}
 	}()
@@ -304,7 +313,6 @@ func startEcho(t *testing.T) string {
 		mu.Unlock()
 		wg.Wait()
 	})
-	return ln.Addr().String()
 }
 
 // bufConn is a connection whose first bytes were read into a

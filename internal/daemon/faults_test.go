@@ -373,51 +373,21 @@ func startGarbage(t *testing.T, prefix, filler []byte, limit int64) *garbageServ
 	t.Helper()
 	ln := listenLoopback(t)
 	g := &garbageServer{addr: ln.Addr().String()}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-		wg    sync.WaitGroup
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				c.SetReadDeadline(time.Now().Add(time.Second))
-				buf := make([]byte, 4096)
-				c.Read(buf) // what the client says first
-				c.SetReadDeadline(time.Time{})
-				n, err := c.Write(prefix)
-				g.wrote.Add(int64(n))
-				for err == nil && len(filler) > 0 && g.wrote.Load() < limit {
-					n, err = c.Write(filler)
-					g.wrote.Add(int64(n))
-				}
-				if len(filler) == 0 {
-					return // garbage, then close
-				}
-				io.Copy(io.Discard, c)
-			}()
+	serveConns(t, ln, func(c net.Conn) {
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		buf := make([]byte, 4096)
+		c.Read(buf) // what the client says first
+		c.SetReadDeadline(time.Time{})
+		n, err := c.Write(prefix)
+		g.wrote.Add(int64(n))
+		for err == nil && len(filler) > 0 && g.wrote.Load() < limit {
+			n, err = c.Write(filler)
+			g.wrote.Add(int64(n))
 		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
+		if len(filler) == 0 {
+			return // garbage, then close
 		}
-		mu.Unlock()
-		wg.Wait()
+		io.Copy(io.Discard, c)
 	})
 	return g
 }
@@ -1252,37 +1222,7 @@ func startRawOrigin(t *testing.T) *rawOrigin {
 	t.Helper()
 	ln := listenLoopback(t)
 	o := &rawOrigin{addr: ln.Addr().String()}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				o.serve(c)
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
+	serveConns(t, ln, o.serve)
 	return o
 }
 
